@@ -1,0 +1,8 @@
+"""Top-level commands: ``seed-demo``."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

@@ -1,0 +1,97 @@
+"""Configuration in layers: documented defaults here, then ``FORUM_*`` environment
+variables, then the test config passed to :func:`forum.create_app`.
+
+Every setting below can be overridden by an environment variable of the same name
+prefixed with ``FORUM_`` (``FORUM_MAX_POST_CHARS=20000``). Values are parsed as JSON
+when they look like JSON (numbers, booleans, objects), so
+``FORUM_PRIVILEGES='{"vote_down": 125}'`` works; anything else is kept as a string.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+class Defaults:
+    #: SQLAlchemy URL. Empty means SQLite at ``instance/forum.sqlite3``.
+    DATABASE_URL = ""
+    #: Session signing key. Empty means: read or generate ``instance/secret_key``.
+    SECRET_KEY = ""
+    #: Name shown in the header and page titles.
+    SITE_NAME = "Support Community"
+    #: Longest question or answer body, in characters.
+    MAX_POST_CHARS = 30_000
+    #: Shortest question or answer body, in characters.
+    MIN_POST_CHARS = 15
+    MIN_TITLE_CHARS = 10
+    MAX_TITLE_CHARS = 150
+    MAX_TAGS = 5
+    MAX_TAG_CHARS = 25
+    #: Largest request body the server accepts at all, in bytes.
+    MAX_CONTENT_LENGTH = 1_000_000
+    #: Threads per list page.
+    PAGE_SIZE = 30
+    #: Reputation needed for each privilege; the reputation package refines these.
+    PRIVILEGES: dict[str, int] = {
+        "vote_up": 1,
+        "vote_down": 1,
+    }
+    #: Run the job worker in a thread of the web process (the one-command default).
+    EMBEDDED_WORKER = False
+    #: Seconds the embedded worker sleeps when no job is due.
+    WORKER_IDLE_SECONDS = 1.0
+    #: Seconds a claimed job stays locked before another worker may take it over.
+    JOB_LOCK_SECONDS = 300
+    #: Attempts before a job is parked as failed.
+    JOB_MAX_ATTEMPTS = 10
+    #: Serve cookies with the Secure flag (turn on behind HTTPS).
+    SECURE_COOKIES = False
+    #: Where the search index and other local state live; empty means the instance folder.
+    DATA_DIR = ""
+    #: Seconds "remember me" keeps a browser logged in.
+    REMEMBER_SECONDS = 30 * 24 * 3600
+
+
+def _parse(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def load(instance_path: str, test_config: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the settings for one app, defaults < environment < test config."""
+    settings = {k: v for k, v in vars(Defaults).items() if k.isupper()}
+    for name in settings:
+        raw = os.environ.get(f"FORUM_{name}")
+        if raw is not None:
+            settings[name] = _parse(raw) if not isinstance(settings[name], str) else raw
+    if test_config:
+        settings.update(test_config)
+
+    instance = Path(instance_path)
+    if not settings["DATABASE_URL"]:
+        instance.mkdir(parents=True, exist_ok=True)
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'forum.sqlite3'}"
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _instance_secret(instance)
+    if not settings["DATA_DIR"]:
+        settings["DATA_DIR"] = str(instance)
+    return settings
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read the generated secret key, creating it (mode 600) on first run."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key

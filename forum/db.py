@@ -1,0 +1,94 @@
+"""Database plumbing: SQLite pragmas, write transactions, time.
+
+Every use case runs inside :func:`write_transaction`. On SQLite it starts with
+``BEGIN IMMEDIATE``: a deferred transaction that reads and later writes fails with
+"database is locked" whatever the busy timeout, while an immediate one queues for the
+write lock. On PostgreSQL it is a plain transaction; services take row locks where an
+invariant needs one (:func:`lock`).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from datetime import UTC, datetime
+from typing import Iterator, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from .extensions import db
+
+T = TypeVar("T")
+
+_immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", default=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Return ``value`` as aware UTC; SQLite hands naive datetimes back."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def setup_engine(engine: Engine) -> None:
+    """Configure an engine after creation; only SQLite needs anything."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):  # pragma: no cover - trivial
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+class Conflict(Exception):
+    """A uniqueness rule lost a race; the caller answers 409."""
+
+
+@contextlib.contextmanager
+def write_transaction() -> Iterator[None]:
+    """Run the body as one write transaction and commit it.
+
+    Whatever read-only transaction the request had open is closed first so the
+    write one starts fresh (and, on SQLite, immediate). An integrity error from a
+    lost race becomes :class:`Conflict`; anything else rolls back and propagates.
+    """
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+    token = _immediate.set(True)
+    try:
+        yield
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(str(exc.orig)) from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        _immediate.reset(token)
+
+
+def lock(model: type[T], ident: int) -> T | None:
+    """Load one row with ``FOR UPDATE`` (a no-op on SQLite, where the
+    transaction already holds the write lock) and refresh it from the database."""
+    return db.session.execute(
+        sa.select(model).where(model.id == ident).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()

@@ -1,0 +1,187 @@
+"""The one permission policy: ``can(user, action, target)``.
+
+Views, API endpoints and templates all ask here; nothing else decides. A decision is
+truthy when allowed and carries the reason when not, so pages can explain what a
+person needs ("Vote down needs 125 reputation") instead of hiding it silently.
+
+Roles rank member < moderator < staff < admin. Reputation privileges come from the
+``PRIVILEGES`` thresholds in config (the reputation package sets the presets).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import current_app
+from flask_login import AnonymousUserMixin
+
+from .models import Post, PostState, Role, Thread, User
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+    #: HTTP status a refused request answers: 401 asks to log in, 403 forbids.
+    status: int = 403
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True)
+LOGIN = Decision(False, "Log in to do this.", 401)
+
+
+def _deny(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def _user(user: Any) -> User | None:
+    if user is None or isinstance(user, AnonymousUserMixin) or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+def _active(user: User | None) -> Decision:
+    if user is None:
+        return LOGIN
+    if user.is_suspended:
+        return _deny("Your account is suspended.")
+    return ALLOW
+
+
+def _privilege(user: User, name: str, label: str) -> Decision:
+    need = current_app.config["PRIVILEGES"].get(name, 1)
+    if user.is_moderator or user.reputation >= need:
+        return ALLOW
+    return _deny(f"{label} needs {need} reputation.")
+
+
+def _role(user: User | None, role: Role, what: str) -> Decision:
+    if user is None:
+        return LOGIN
+    if user.has_role(role):
+        return ALLOW
+    return _deny(f"Only {role.value}s and above can {what}.")
+
+
+# Each rule: (user or None, target) -> Decision.
+def _read_post(user: User | None, post: Post) -> Decision:
+    if post.state == PostState.VISIBLE:
+        return ALLOW
+    if user is not None and (user.is_moderator or (post.author_id == user.id and post.state != PostState.DELETED)):
+        return ALLOW
+    return Decision(False, "This post is not available.", 404)
+
+
+def _read_thread(user: User | None, thread: Thread) -> Decision:
+    if thread.state == PostState.VISIBLE:
+        return ALLOW
+    if user is not None and (user.is_moderator or (thread.author_id == user.id and thread.state != PostState.DELETED)):
+        return ALLOW
+    return Decision(False, "This thread is not available.", 404)
+
+
+def _ask(user: User | None, _target: Any) -> Decision:
+    return _active(user)
+
+
+def _answer(user: User | None, thread: Thread) -> Decision:
+    if not (d := _active(user)):
+        return d
+    if thread.locked and not user.is_moderator:
+        return _deny("This thread is locked.")
+    return ALLOW
+
+
+def _edit_post(user: User | None, post: Post) -> Decision:
+    if not (d := _active(user)):
+        return d
+    if post.is_deleted:
+        return _deny("Deleted posts can't be edited.")
+    if post.author_id == user.id or user.is_moderator:
+        return ALLOW
+    return _deny("You can only edit your own posts.")
+
+
+def _delete_post(user: User | None, post: Post) -> Decision:
+    if not (d := _active(user)):
+        return d
+    if post.is_deleted:
+        return _deny("This post is already deleted.")
+    if user.is_moderator:
+        return ALLOW
+    if post.author_id != user.id:
+        return _deny("You can only delete your own posts.")
+    if post.is_question and post.thread.answer_count > 0:
+        return _deny("A question with answers can't be deleted; ask a moderator.")
+    return ALLOW
+
+
+def _vote(direction: str) -> Callable[[User | None, Post], Decision]:
+    name, label = ("vote_up", "Vote up") if direction == "up" else ("vote_down", "Vote down")
+
+    def rule(user: User | None, post: Post) -> Decision:
+        if not (d := _active(user)):
+            return d
+        if post.author_id == user.id:
+            return _deny("You can't vote on your own post.")
+        if not post.is_visible:
+            return _deny("You can only vote on visible posts.")
+        return _privilege(user, name, label)
+
+    return rule
+
+
+def _unvote(user: User | None, post: Post) -> Decision:
+    # Retracting needs no privilege: someone who lost reputation can still undo a vote.
+    if not (d := _active(user)):
+        return d
+    return ALLOW if post.author_id != user.id else _deny("You can't vote on your own post.")
+
+
+def _accept(user: User | None, post: Post) -> Decision:
+    if not (d := _active(user)):
+        return d
+    if post.is_question:
+        return _deny("Only answers can be accepted.")
+    if not post.is_visible:
+        return _deny("Only visible answers can be accepted.")
+    if post.thread.author_id == user.id or user.is_staff or user.is_moderator:
+        return ALLOW
+    return _deny("Only the person who asked can accept an answer.")
+
+
+def _edit_profile(user: User | None, target: User) -> Decision:
+    if user is None:
+        return LOGIN
+    if user.id == target.id or user.has_role(Role.ADMIN):
+        return ALLOW
+    return _deny("You can only change your own account.")
+
+
+RULES: dict[str, Callable[[User | None, Any], Decision]] = {
+    "thread.read": _read_thread,
+    "post.read": _read_post,
+    "thread.create": _ask,
+    "thread.answer": _answer,
+    "post.edit": _edit_post,
+    "post.delete": _delete_post,
+    "post.vote_up": _vote("up"),
+    "post.vote_down": _vote("down"),
+    "post.unvote": _unvote,
+    "post.accept": _accept,
+    "user.edit": _edit_profile,
+    "category.manage": lambda user, _t: _role(user, Role.STAFF, "manage categories"),
+    "jobs.manage": lambda user, _t: _role(user, Role.ADMIN, "manage jobs"),
+}
+
+
+def can(user: Any, action: str, target: Any = None) -> Decision:
+    """Decide whether ``user`` (a User, anonymous, or None) may do ``action`` on ``target``."""
+    try:
+        rule = RULES[action]
+    except KeyError:
+        raise LookupError(f"unknown action {action!r}") from None
+    return rule(_user(user), target)

@@ -1,0 +1,8 @@
+"""``flask --app wsgi posts rerender``."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    pass

@@ -1,0 +1,6 @@
+"""Thread pages."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("threads", __name__)

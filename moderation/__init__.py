@@ -1,0 +1,15 @@
+"""Moderation: flags, the one review queue, moderator actions, the audit log, suspensions.
+
+Owns its models, services, blueprint and CLI. Listens to the forum's events
+(``forum.events``) and acts on content only through forum services. Depends on
+``forum``; ``forum`` never imports this package. Grows in the moderation issue;
+for now it registers nothing but the hook.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Attach moderation's listeners, jobs and pages to ``app``."""
+    app.extensions["moderation"] = {"listeners": []}
