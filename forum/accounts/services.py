@@ -203,11 +203,10 @@ def user_for_token(plain: str) -> User | None:
     if token is None:
         return None
     now = utcnow()
-    last = token.last_used_at
     # Record use at most once a minute: a write per API call would be a hot spot.
-    if last is None or (last.replace(tzinfo=now.tzinfo) if last.tzinfo is None else last) < now - timedelta(minutes=1):
-        db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-        db.session.commit()
+    if token.last_used_at is None or token.last_used_at < now - timedelta(minutes=1):
+        with write_transaction():
+            db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token.user
 
 
