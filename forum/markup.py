@@ -12,7 +12,9 @@ import re
 
 import bleach
 import markdown
-from bleach.linkifier import Linker
+from functools import partial
+
+from bleach.linkifier import LinkifyFilter
 from markupsafe import Markup
 
 ALLOWED_TAGS = frozenset({
@@ -33,6 +35,9 @@ ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 USER_LINK_REL = "nofollow ugc noopener"
 _CODE_CLASS = re.compile(r"^language-[\w+#.-]{1,30}$")
 _EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
+# Elements whose text is code, not prose: dropped with their content rather than
+# unwrapped (bleach's strip keeps inner text). Bleach still sanitises what is left.
+_DROP_WITH_CONTENT = re.compile(r"<(script|style|template|iframe|object)\b.*?(?:</\1\s*>|$)", re.I | re.S)
 
 
 def _filter_attribute(tag: str, name: str, value: str) -> bool:
@@ -41,23 +46,22 @@ def _filter_attribute(tag: str, name: str, value: str) -> bool:
     return name in ALLOWED_ATTRIBUTES.get(tag, ())
 
 
+def _set_rel(attrs, new=False):
+    if (None, "href") in attrs:
+        attrs[(None, "rel")] = USER_LINK_REL
+    return attrs
+
+
+# Linkify as a filter of the one cleaning pass: a separate ``linkify`` pass would
+# escape the contents of <pre>/<code> a second time.
 _cleaner = bleach.Cleaner(
     tags=ALLOWED_TAGS,
     attributes=_filter_attribute,
     protocols=ALLOWED_PROTOCOLS,
     strip=True,
     strip_comments=True,
+    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"}, parse_email=False)],
 )
-
-
-def _set_rel(attrs, new=False):
-    href_key = (None, "href")
-    if href_key in attrs:
-        attrs[(None, "rel")] = USER_LINK_REL
-    return attrs
-
-
-_linker = Linker(callbacks=[_set_rel], skip_tags={"pre", "code"}, parse_email=False)
 
 
 def render(source: str) -> str:
@@ -68,7 +72,7 @@ def render(source: str) -> str:
 
 def clean(html: str) -> str:
     """Sanitise HTML against the allowlist and mark every link as user content."""
-    return _linker.linkify(_cleaner.clean(html))
+    return _cleaner.clean(_DROP_WITH_CONTENT.sub("", html))
 
 
 def as_markup(stored_html: str) -> Markup:
