@@ -1,0 +1,239 @@
+"""The permission matrix: every action in ``permissions.RULES`` x every kind of
+person x the targets that make a difference (own or someone else's, deleted, hidden,
+locked).
+
+The expected answers are written out by hand below, never computed by calling
+``can()``: a change of policy must change this table too, on purpose.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask_login import AnonymousUserMixin
+
+from forum import create_app, permissions
+from forum.db import utcnow
+from forum.models import Post, PostState, Role, Thread, User
+
+# Thresholds pinned for this test, so the reputation columns mean something whatever
+# the defaults become: a new member (1) has neither privilege, a member (200) has both.
+PRIVILEGES = {"vote_up": 15, "vote_down": 125}
+
+#: The people in the matrix, as (role, reputation, suspended).
+PEOPLE = {
+    "anonymous": None,
+    "new member": (Role.MEMBER, 1, False),
+    "member": (Role.MEMBER, 200, False),
+    "suspended": (Role.MEMBER, 200, True),
+    # Staff roles start at 1 reputation: their privileges come from the role.
+    "moderator": (Role.MODERATOR, 1, False),
+    "staff": (Role.STAFF, 1, False),
+    "admin": (Role.ADMIN, 1, False),
+}
+COLUMNS = list(PEOPLE)
+
+# Y allowed, L refused with 401 (log in), N refused with 403, H refused with 404 (hidden).
+#
+#  action             target                              anon new  mem  susp mod  staff admin
+MATRIX = [
+    ("thread.read",     "visible thread",                   "Y", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("thread.read",     "locked thread",                    "Y", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("thread.read",     "hidden thread",                    "H", "H", "H", "H", "Y", "Y", "Y"),
+    ("thread.read",     "own hidden thread",                "H", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("thread.read",     "deleted thread",                   "H", "H", "H", "H", "Y", "Y", "Y"),
+    ("thread.read",     "own deleted thread",               "H", "H", "H", "H", "Y", "Y", "Y"),
+
+    ("post.read",       "others' post",                     "Y", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("post.read",       "others' hidden post",              "H", "H", "H", "H", "Y", "Y", "Y"),
+    ("post.read",       "own hidden post",                  "H", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("post.read",       "own queued post",                  "H", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("post.read",       "others' deleted post",             "H", "H", "H", "H", "Y", "Y", "Y"),
+    ("post.read",       "own deleted post",                 "H", "H", "H", "H", "Y", "Y", "Y"),
+
+    ("thread.create",   "-",                                "L", "Y", "Y", "N", "Y", "Y", "Y"),
+
+    ("thread.answer",   "others' thread",                   "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("thread.answer",   "own thread",                       "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("thread.answer",   "locked thread",                    "L", "N", "N", "N", "Y", "Y", "Y"),
+
+    ("post.edit",       "own post",                         "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("post.edit",       "others' post",                     "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("post.edit",       "others' hidden post",              "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("post.edit",       "own deleted post",                 "L", "N", "N", "N", "N", "N", "N"),
+    ("post.edit",       "others' deleted post",             "L", "N", "N", "N", "N", "N", "N"),
+    # Locking stops new answers only (for now); authors may still fix their posts.
+    ("post.edit",       "own post in locked thread",        "L", "Y", "Y", "N", "Y", "Y", "Y"),
+
+    ("post.delete",     "own answer",                       "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("post.delete",     "others' answer",                   "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("post.delete",     "own question without answers",     "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("post.delete",     "own question with answers",        "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("post.delete",     "others' question with answers",    "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("post.delete",     "own deleted post",                 "L", "N", "N", "N", "N", "N", "N"),
+
+    ("post.vote_up",    "others' post",                     "L", "N", "Y", "N", "Y", "Y", "Y"),
+    ("post.vote_up",    "own post",                         "L", "N", "N", "N", "N", "N", "N"),
+    ("post.vote_up",    "others' hidden post",              "L", "N", "N", "N", "N", "N", "N"),
+    ("post.vote_up",    "others' deleted post",             "L", "N", "N", "N", "N", "N", "N"),
+    ("post.vote_up",    "others' post in locked thread",    "L", "N", "Y", "N", "Y", "Y", "Y"),
+
+    ("post.vote_down",  "others' post",                     "L", "N", "Y", "N", "Y", "Y", "Y"),
+    ("post.vote_down",  "own post",                         "L", "N", "N", "N", "N", "N", "N"),
+    ("post.vote_down",  "others' hidden post",              "L", "N", "N", "N", "N", "N", "N"),
+    ("post.vote_down",  "others' deleted post",             "L", "N", "N", "N", "N", "N", "N"),
+
+    # Retracting needs no privilege and works on posts that were hidden since.
+    ("post.unvote",     "others' post",                     "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("post.unvote",     "own post",                         "L", "N", "N", "N", "N", "N", "N"),
+    ("post.unvote",     "others' hidden post",              "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("post.unvote",     "others' deleted post",             "L", "Y", "Y", "N", "Y", "Y", "Y"),
+
+    ("post.accept",     "answer in own thread",             "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("post.accept",     "own answer in own thread",         "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("post.accept",     "answer in others' thread",         "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("post.accept",     "question of own thread",           "L", "N", "N", "N", "N", "N", "N"),
+    ("post.accept",     "hidden answer in own thread",      "L", "N", "N", "N", "N", "N", "N"),
+    ("post.accept",     "deleted answer in own thread",     "L", "N", "N", "N", "N", "N", "N"),
+
+    ("user.edit",       "own account",                      "L", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("user.edit",       "other account",                    "L", "N", "N", "N", "N", "N", "Y"),
+
+    ("category.manage", "-",                                "L", "N", "N", "N", "N", "Y", "Y"),
+    ("jobs.manage",     "-",                                "L", "N", "N", "N", "N", "N", "Y"),
+]
+
+EXPECTED = {"Y": (True, None), "L": (False, 401), "N": (False, 403), "H": (False, 404)}
+OTHER_ID = 999
+
+
+def _person(column: str, ident: int):
+    spec = PEOPLE[column]
+    if spec is None:
+        return AnonymousUserMixin()
+    role, reputation, suspended = spec
+    return User(id=ident, username=column.replace(" ", "_"), role=role, reputation=reputation,
+                session_version=1,
+                suspended_until=utcnow() + timedelta(days=3) if suspended else None)
+
+
+def _thread(author_id: int, *, state=PostState.VISIBLE, locked=False, answers=0) -> Thread:
+    return Thread(id=10, author_id=author_id, state=state, locked=locked, answer_count=answers)
+
+
+def _post(author_id: int, *, state=PostState.VISIBLE, question=False, thread: Thread | None = None) -> Post:
+    thread = thread or _thread(OTHER_ID, answers=1)
+    return Post(id=20, thread=thread, thread_id=thread.id, author_id=author_id, is_question=question,
+                state=state)
+
+
+# Each target builder takes the acting person's id ("own" means authored by them).
+TARGETS = {
+    "-": lambda me: None,
+    "visible thread": lambda me: _thread(OTHER_ID),
+    "others' thread": lambda me: _thread(OTHER_ID),
+    "own thread": lambda me: _thread(me),
+    "locked thread": lambda me: _thread(OTHER_ID, locked=True),
+    "hidden thread": lambda me: _thread(OTHER_ID, state=PostState.HIDDEN),
+    "own hidden thread": lambda me: _thread(me, state=PostState.HIDDEN),
+    "deleted thread": lambda me: _thread(OTHER_ID, state=PostState.DELETED),
+    "own deleted thread": lambda me: _thread(me, state=PostState.DELETED),
+    "own post": lambda me: _post(me),
+    "others' post": lambda me: _post(OTHER_ID),
+    "own hidden post": lambda me: _post(me, state=PostState.HIDDEN),
+    "own queued post": lambda me: _post(me, state=PostState.QUEUED),
+    "others' hidden post": lambda me: _post(OTHER_ID, state=PostState.HIDDEN),
+    "own deleted post": lambda me: _post(me, state=PostState.DELETED),
+    "others' deleted post": lambda me: _post(OTHER_ID, state=PostState.DELETED),
+    "own post in locked thread": lambda me: _post(me, thread=_thread(OTHER_ID, locked=True)),
+    "others' post in locked thread": lambda me: _post(OTHER_ID, thread=_thread(OTHER_ID, locked=True)),
+    "own answer": lambda me: _post(me),
+    "others' answer": lambda me: _post(OTHER_ID),
+    "own question without answers": lambda me: _post(me, question=True, thread=_thread(me, answers=0)),
+    "own question with answers": lambda me: _post(me, question=True, thread=_thread(me, answers=2)),
+    "others' question with answers": lambda me: _post(OTHER_ID, question=True,
+                                                       thread=_thread(OTHER_ID, answers=2)),
+    "answer in own thread": lambda me: _post(OTHER_ID, thread=_thread(me, answers=1)),
+    "own answer in own thread": lambda me: _post(me, thread=_thread(me, answers=1)),
+    "answer in others' thread": lambda me: _post(OTHER_ID + 1, thread=_thread(OTHER_ID, answers=1)),
+    "question of own thread": lambda me: _post(me, question=True, thread=_thread(me, answers=1)),
+    "hidden answer in own thread": lambda me: _post(OTHER_ID, state=PostState.HIDDEN,
+                                                     thread=_thread(me, answers=1)),
+    "deleted answer in own thread": lambda me: _post(OTHER_ID, state=PostState.DELETED,
+                                                      thread=_thread(me, answers=1)),
+    "own account": lambda me: User(id=me, username="me"),
+    "other account": lambda me: User(id=OTHER_ID, username="other"),
+}
+
+
+def _cases():
+    for action, target, *answers in MATRIX:
+        assert len(answers) == len(COLUMNS), (action, target)
+        for column, answer in zip(COLUMNS, answers):
+            yield pytest.param(action, target, column, answer, id=f"{action}|{target}|{column}")
+
+
+@pytest.fixture(scope="module")
+def policy_app(tmp_path_factory):
+    """An app for the policy alone: the targets are never stored, so the database
+    is never opened."""
+    app = create_app({
+        "TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "test-secret",
+        "DATA_DIR": str(tmp_path_factory.mktemp("data")), "EMBEDDED_WORKER": False,
+        "PRIVILEGES": dict(PRIVILEGES),
+    })
+    with app.app_context():
+        yield app
+
+
+@pytest.mark.parametrize(("action", "target", "column", "answer"), list(_cases()))
+def test_permission_matrix(policy_app, action, target, column, answer):
+    me = COLUMNS.index(column) + 1
+    decision = permissions.can(_person(column, me), action, TARGETS[target](me))
+    allowed, status = EXPECTED[answer]
+    assert bool(decision) is allowed, decision.reason
+    if allowed:
+        assert decision.reason == ""
+    else:
+        assert decision.status == status
+        assert decision.reason, "a refusal must say why"
+
+
+def test_matrix_covers_every_action_and_nothing_else():
+    assert {row[0] for row in MATRIX} == set(permissions.RULES)
+
+
+def test_every_target_in_the_matrix_has_a_builder():
+    assert {row[1] for row in MATRIX} <= set(TARGETS)
+
+
+def test_matrix_has_one_row_per_action_and_target():
+    keys = [(row[0], row[1]) for row in MATRIX]
+    assert len(keys) == len(set(keys))
+
+
+def test_none_is_treated_as_anonymous(policy_app):
+    for action in ("thread.create", "category.manage", "jobs.manage"):
+        assert permissions.can(None, action) == permissions.can(AnonymousUserMixin(), action)
+        assert permissions.can(None, action).status == 401
+
+
+def test_unknown_action_is_a_programming_error(policy_app):
+    with pytest.raises(LookupError, match="unknown action"):
+        permissions.can(_person("admin", 1), "thread.burn")
+
+
+@pytest.mark.parametrize(("privilege", "need"), sorted(PRIVILEGES.items()))
+def test_vote_privileges_follow_the_configured_thresholds(policy_app, privilege, need):
+    post = _post(OTHER_ID)
+    action = f"post.{privilege}"
+    below = User(id=1, role=Role.MEMBER, reputation=need - 1, suspended_until=None)
+    at = User(id=2, role=Role.MEMBER, reputation=need, suspended_until=None)
+    refused = permissions.can(below, action, post)
+    assert not refused and f"needs {need} reputation" in refused.reason
+    assert permissions.can(at, action, post)
+
+
+def test_an_expired_suspension_no_longer_refuses(policy_app):
+    person = User(id=1, role=Role.MEMBER, reputation=1, suspended_until=utcnow() - timedelta(seconds=1))
+    assert permissions.can(person, "thread.create")
