@@ -57,18 +57,27 @@ def _check_password(password: str, errors: dict[str, str], *, field: str = "pass
         errors[field] = f"Use at most {MAX_PASSWORD} characters."
 
 
+def registration_errors(*, username: str, email: str, password: str, display_name: str = "") -> dict[str, str]:
+    """Return what is wrong with these account details, field by field.
+
+    The sign-up page uses it to report everything at once when it has a
+    problem of its own (a mistyped confirmation) and so cannot register."""
+    errors: dict[str, str] = {}
+    _check_username((username or "").strip(), errors)
+    _check_email(normalize_email(email), errors)
+    _check_password(password or "", errors)
+    if len((display_name or "").strip()) > 60:
+        errors["display_name"] = "Display names are at most 60 characters."
+    return errors
+
+
 def register(*, username: str, email: str, password: str, display_name: str = "",
              role: Role = Role.MEMBER) -> User:
     """Create an account; raise :class:`Invalid` with every problem at once."""
     username = (username or "").strip()
     email = normalize_email(email)
     display_name = (display_name or "").strip()
-    errors: dict[str, str] = {}
-    _check_username(username, errors)
-    _check_email(email, errors)
-    _check_password(password or "", errors)
-    if len(display_name) > 60:
-        errors["display_name"] = "Display names are at most 60 characters."
+    errors = registration_errors(username=username, email=email, password=password, display_name=display_name)
     if errors:
         raise Invalid(errors)
     with write_transaction():
@@ -208,6 +217,13 @@ def user_for_token(plain: str) -> User | None:
         with write_transaction():
             db.session.execute(sa.update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     return token.user
+
+
+def tokens_for(user: User) -> list[ApiToken]:
+    """Return every token ``user`` ever created, newest first, revoked ones included."""
+    return list(db.session.execute(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ).scalars())
 
 
 def get_user(username: str) -> User | None:
