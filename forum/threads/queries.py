@@ -38,10 +38,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         when, ident = json.loads(raw)
         when = datetime.fromisoformat(when)
-        if not isinstance(ident, int) or when.tzinfo is None:
+        # Ids past 64 bits overflow the database driver; cursors we hand out never have them.
+        if not isinstance(ident, int) or not 0 < ident < 2**63 or when.tzinfo is None:
             raise ValueError
         return when, ident
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise Invalid({"cursor": "This page link is broken; start again from the first page."}) from None
 
 
