@@ -123,7 +123,7 @@ def thread_page(thread: Thread, viewer: User | None) -> ThreadPage:
         my_votes = dict(db.session.execute(
             sa.select(Vote.post_id, Vote.value).where(Vote.user_id == viewer.id,
                                                       Vote.post_id.in_([p.id for p in posts]))
-        ).tuples().all())
+        ).all())
     return ThreadPage(thread=thread, question=question, answers=answers, my_votes=my_votes)
 
 
