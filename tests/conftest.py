@@ -54,6 +54,13 @@ def make_app(tmp_path, database_url):
             "WTF_CSRF_ENABLED": False,
         }
         config.update(overrides)
+        if config["EMBEDDED_WORKER"]:
+            # The worker thread starts inside create_app; build the schema first so
+            # its claims never race the CREATE TABLEs for SQLite's write lock.
+            schema_app = create_app(dict(config, EMBEDDED_WORKER=False))
+            with schema_app.app_context():
+                _db.create_all()
+                _db.engine.dispose()
         app = create_app(config)
         with app.app_context():
             _db.create_all()
@@ -62,6 +69,13 @@ def make_app(tmp_path, database_url):
 
     yield factory
     for app in apps:
+        # An embedded worker must stop before its engine is disposed under it.
+        stop = app.extensions.get("forum.worker_stop")
+        if stop is not None:
+            stop.set()
+            thread = app.extensions.get("forum.worker_thread")
+            if thread is not None:
+                thread.join(timeout=10)
         with app.app_context():
             _db.session.remove()
             _db.engine.dispose()
@@ -98,6 +112,12 @@ class AuthActions:
 
     def logout(self):
         return self._client.post("/logout")
+
+    def login_as(self, user):
+        """Log ``user`` in by writing the session directly, without the login page."""
+        with self._client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
 
 
 @pytest.fixture

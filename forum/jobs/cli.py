@@ -6,6 +6,7 @@ import threading
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from . import worker
 
@@ -13,6 +14,7 @@ from . import worker
 @click.command("worker")
 @click.option("--drain", is_flag=True, help="Run every due job, then exit.")
 @click.option("--idle", default=1.0, show_default=True, help="Seconds to sleep when no job is due.")
+@with_appcontext
 def worker_command(drain: bool, idle: float) -> None:
     """Run the job worker."""
     if drain:

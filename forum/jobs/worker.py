@@ -166,5 +166,7 @@ def start_embedded(app: Flask) -> threading.Thread:
         name="forum-worker", daemon=True,
     )
     app.extensions["forum.worker_stop"] = stop
+    # Kept so whoever stops the worker can wait for it before closing the engine.
+    app.extensions["forum.worker_thread"] = thread
     thread.start()
     return thread
