@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
@@ -147,4 +147,9 @@ def init_app(app: Flask) -> None:
     def _http(exc: HTTPException):
         detail = {404: "There is nothing here. It may have been moved or deleted.",
                   413: "That was too large to accept."}.get(exc.code, exc.description or "")
-        return _error_page(exc.code or 500, exc.name, detail)
+        response = make_response(_error_page(exc.code or 500, exc.name, detail))
+        # A 405 must name the allowed methods (RFC 9110); Werkzeug keeps them on the exception.
+        allow = dict(exc.get_headers()).get("Allow")
+        if allow:
+            response.headers["Allow"] = allow
+        return response
