@@ -114,9 +114,13 @@ class AuthActions:
         return self._client.post("/logout")
 
     def login_as(self, user):
-        """Log ``user`` in by writing the session directly, without the login page."""
+        """Log ``user`` in by writing the session directly, without the login page.
+
+        ``user`` may come from an app context that has ended; it is loaded again."""
+        with self._client.application.app_context():
+            session_id = _db.session.get(type(user), sa.inspect(user).identity[0]).get_id()
         with self._client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = session_id
             session["_fresh"] = True
 
 
