@@ -1,0 +1,110 @@
+"""``flask --app wsgi seed-demo``: a believable community, built once, through the services."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from forum import ROOT, demo
+from forum.accounts import services as accounts
+from forum.db import utcnow
+from forum.extensions import db
+from forum.models import Post, PostRevision, Role, Thread, ThreadStatus, User, Vote
+from tests import factories as f
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashing(monkeypatch):
+    # Sixteen production-strength Argon2 hashes cost seconds and prove nothing here.
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
+def _count(stmt) -> int:
+    return db.session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
+
+
+def test_seed_demo_builds_a_lively_community_with_demo_accounts(app, runner):
+    result = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "Demo community created" in result.output
+
+    with app.app_context():
+        threads = db.session.execute(sa.select(Thread)).scalars().all()
+        assert len(threads) >= 30
+        assert len({t.category_id for t in threads}) >= 4
+        answered = [t for t in threads if t.answer_count > 0]
+        solved = [t for t in threads if t.accepted_post_id is not None]
+        assert len(answered) < len(threads), "some questions should still wait for an answer"
+        assert len(threads) // 3 <= len(solved) <= len(answered)
+        assert all(t.status == ThreadStatus.SOLVED for t in solved)
+        assert _count(sa.select(Post).where(Post.is_question.is_(False))) >= 30
+        assert _count(sa.select(Vote)) >= 60
+        assert _count(sa.select(Vote).where(Vote.value == -1)) >= 1
+        assert _count(sa.select(PostRevision).where(PostRevision.number > 1)) >= 3
+        assert _count(sa.select(Thread.id).join(Thread.tags).group_by(Thread.id)) == len(threads)
+
+        roles = {u.username: u.role for u in db.session.execute(sa.select(User)).scalars()}
+        assert len(roles) >= 12
+        assert {Role.ADMIN, Role.STAFF, Role.MODERATOR} <= set(roles.values())
+        # The accounts the README lists open with the demo password.
+        for username in ("demo-admin", "demo-staff", "demo-mod", "emma.johansson"):
+            assert accounts.authenticate(username, demo.DEMO_PASSWORD) is not None, username
+
+
+def test_demo_history_is_spread_over_past_weeks_in_order(app, runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    now = utcnow()
+    with app.app_context():
+        threads = db.session.execute(sa.select(Thread)).scalars().all()
+        created = [t.created_at for t in threads]
+        assert max(created) - min(created) > timedelta(days=14)
+        assert max(t.last_activity_at for t in threads) <= now
+        for thread in threads:
+            assert thread.created_at <= thread.last_activity_at
+        late = db.session.execute(
+            sa.select(sa.func.count()).select_from(Post).join(Thread, Post.thread_id == Thread.id)
+            .where(Post.created_at < Thread.created_at)).scalar_one()
+        assert late == 0, "an answer is older than its question"
+        early_votes = db.session.execute(
+            sa.select(sa.func.count()).select_from(Vote).join(Post, Vote.post_id == Post.id)
+            .where(Vote.created_at < Post.created_at)).scalar_one()
+        assert early_votes == 0
+        joined = db.session.execute(
+            sa.select(sa.func.count()).select_from(Post).join(User, Post.author_id == User.id)
+            .where(Post.created_at < User.created_at)).scalar_one()
+        assert joined == 0, "someone posted before they joined"
+        assert all(t.created_at > now - timedelta(days=demo.SPAN_DAYS + 1) for t in threads)
+
+
+def test_if_empty_seeds_once(app, runner):
+    first = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert first.exit_code == 0, first.output
+    with app.app_context():
+        threads, users = _count(sa.select(Thread)), _count(sa.select(User))
+
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert again.exit_code == 0
+    assert "no demo data added" in again.output
+    with app.app_context():
+        assert (_count(sa.select(Thread)), _count(sa.select(User))) == (threads, users)
+
+
+def test_seed_demo_refuses_a_database_that_has_accounts(app, runner):
+    with app.app_context():
+        f.user("alice")
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "already has accounts" in result.output
+    with app.app_context():
+        assert _count(sa.select(Thread)) == 0
+
+
+def test_readme_lists_every_demo_account_and_the_password():
+    readme = (Path(ROOT) / "README.md").read_text(encoding="utf-8")
+    content = demo.load_content()
+    assert demo.DEMO_PASSWORD in readme
+    for person in content["staff"]:
+        assert f"`{person['username']}`" in readme, person["username"]
