@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
-from forum import config, create_app
+from forum import ROOT, config, create_app
 
 
 @pytest.fixture
@@ -85,3 +86,10 @@ def test_secret_key_from_the_environment_writes_no_file(instance, monkeypatch):
     monkeypatch.setenv("FORUM_SECRET_KEY", "from-the-environment")
     assert _app().secret_key == "from-the-environment"
     assert not (instance / "secret_key").exists()
+
+
+def test_readme_documents_every_setting():
+    readme = (Path(ROOT) / "README.md").read_text(encoding="utf-8")
+    settings = [name for name in vars(config.Defaults) if name.isupper()]
+    missing = [name for name in settings if f"`FORUM_{name}`" not in readme]
+    assert not missing, f"README's configuration table lacks {missing}"
