@@ -82,6 +82,17 @@ def make_app(tmp_path, database_url):
 
 
 @pytest.fixture
+def fast_passwords(monkeypatch):
+    """Hash passwords with the cheapest Argon2 parameters: for tests that make many
+    accounts and never test hashing itself (the real parameters take ~0.4 s each)."""
+    from argon2 import PasswordHasher
+
+    from forum.accounts import services as accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
 def app(make_app):
     return make_app()
 

@@ -9,7 +9,6 @@ from typing import Callable
 
 import pytest
 import sqlalchemy as sa
-from argon2 import PasswordHasher
 
 from forum import events
 from forum.db import Conflict
@@ -19,16 +18,9 @@ from forum.threads import services
 from tests import factories as f
 from tests.conftest import AuthActions
 
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
 VOTERS = 30
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch):
-    """These tests make dozens of accounts that never log in: hash their passwords
-    with the cheapest Argon2 parameters instead of the production ones."""
-    from forum.accounts import services as accounts
-
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def race(app, jobs: list[Callable[[], object]], *, context: bool = True

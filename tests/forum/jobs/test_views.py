@@ -12,6 +12,8 @@ from forum.models import Role
 from tests import factories as f
 from tests.conftest import AuthActions, csrf_token
 
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
 
 def _fail(payload):
     raise ConnectionError(f"help desk unreachable <{payload['n']}>")
