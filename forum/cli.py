@@ -27,6 +27,7 @@ def seed_demo(if_empty: bool, seed: int) -> None:
             return
         raise click.ClickException(
             "The database already has accounts. The demo only goes into an empty database.")
+    click.echo("Creating the demo community (a few seconds)...")
     made = demo.seed(seed=seed)
     click.echo(
         f"Demo community created: {made.users} people, {made.categories} categories, "
