@@ -64,7 +64,7 @@ class _Clock:
     def __init__(self, rng: random.Random, now: datetime) -> None:
         self.rng, self.now = rng, now
         self.users: dict[int, datetime] = {}
-        self.threads: dict[int, list[datetime]] = {}
+        self.threads: dict[int, tuple[datetime, datetime]] = {}
         self.posts: dict[int, datetime] = {}
         self.edits: dict[int, datetime] = {}
         self.votes: dict[tuple[int, int], datetime] = {}
@@ -115,7 +115,7 @@ def _people(data: dict[str, Any], clock: _Clock, summary: Summary) -> dict[str, 
         user = accounts.update_profile(user, by=user, display_name=spec["display_name"], about=spec["about"])
         people[user.username] = user
         # Staff were there from the start; members joined before the first thread.
-        clock.users[user.id] = clock.ago(150, 180) if spec.get("role") else clock.ago(SPAN_DAYS + 3, 140)
+        clock.users[user.id] = clock.ago(155, 200) if spec.get("role") else clock.ago(SPAN_DAYS + 3, 140)
     summary.users = len(people)
     return people
 
@@ -156,7 +156,7 @@ def _thread(spec: dict[str, Any], people: dict[str, User], categories: dict[str,
         threads.accept_answer(answers[accepted - 1], by=asker)
         moments.append(clock.after(clock.posts[answers[accepted - 1].id], share=(0.02, 0.2)))
         summary.accepted += 1
-    clock.threads[thread.id] = [start, max(moments)]
+    clock.threads[thread.id] = (start, max(moments))
 
 
 def _edit(post: Post, spec: dict[str, Any], people: dict[str, User], clock: _Clock, *,
@@ -192,7 +192,7 @@ def _backdate(clock: _Clock) -> None:
     """Write the collected timestamps over the "now" the services stamped."""
     revisions = db.session.execute(sa.select(PostRevision.id, PostRevision.post_id, PostRevision.number)).all()
     votes = db.session.execute(sa.select(Vote.id, Vote.user_id, Vote.post_id)).all()
-    launch = clock.now - timedelta(days=180)
+    launch = clock.now - timedelta(days=150)  # after the staff joined, before the members
     with write_transaction():
         db.session.execute(sa.update(User), [{"id": i, "created_at": t} for i, t in clock.users.items()])
         db.session.execute(sa.update(Category).values(created_at=launch))
