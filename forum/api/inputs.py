@@ -65,10 +65,19 @@ def query_int(name: str, default: int, *, low: int, high: int) -> int:
     return value
 
 
+_CONTROL = dict.fromkeys(c for c in range(32) if chr(c) not in "\n\t")
+
+
 def optional_text(data: dict[str, Any], name: str, errors: dict[str, str]) -> str | None:
-    """A field that must be a string when present."""
+    """A field that must be a string when present, made storable.
+
+    JSON may carry lone surrogates (``"\\ud800"``) and NUL, which no database driver
+    accepts; they are replaced or dropped, as the services do for titles and bodies.
+    """
     value = data.get(name)
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        return None
+    if not isinstance(value, str):
         errors[name] = "Expected text."
         return None
-    return value
+    return value.encode("utf-8", "replace").decode("utf-8").translate(_CONTROL)

@@ -4,12 +4,20 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from argon2 import PasswordHasher
 
 from forum.accounts import services as accounts
 from forum.models import Role
 from tests import factories as f
 
 PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    """API tests never log in with passwords; the production cost (a second per
+    hash) would only make the bad-input sweep crawl."""
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 
 @pytest.fixture
