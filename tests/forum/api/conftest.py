@@ -51,6 +51,8 @@ class Api:
         token = token or (self.world.tokens[as_] if as_ else None)
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if "data" in kw:
+            kw.setdefault("content_type", "application/json")
         return self.client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
 
     def get(self, path, **kw):
