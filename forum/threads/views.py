@@ -55,7 +55,7 @@ def _wants_preview() -> bool:
 
 def _list_page(template: str, **context: Any):
     """Render one page of a thread list; a broken ``cursor`` or ``view`` is a 400."""
-    view = request.args.get("view", "latest")
+    view = request.args.get("view") or "latest"
     try:
         page = queries.list_threads(view, category=context.get("category"), tag=context.get("tag"),
                                     cursor=request.args.get("cursor") or None,

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from forum.extensions import db
 from forum.models import Post, PostState, Thread, ThreadStatus
