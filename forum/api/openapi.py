@@ -171,8 +171,9 @@ def document() -> Schema:
             "version": "1.0.0",
             "description": (
                 "Questions, answers, votes and accepted answers, through the same rules as the pages.\n\n"
-                "Authenticate with a personal API token (`flask users token NAME`, or your settings page): "
-                "`Authorization: Bearer fpat_...`. Reading is open to everyone; writing and `/me` need a token. "
+                "Authenticate with a personal API token (from your settings page, or "
+                "`flask --app wsgi users token USERNAME`): `Authorization: Bearer fpat_...`. "
+                "Reading is open to everyone; writing and `/me` need a token. "
                 "A token that is sent but unknown or revoked answers 401 everywhere.\n\n"
                 "Send bodies as `application/json` objects. Every error is `application/problem+json` "
                 "(RFC 9457): 400 for a body that is not a JSON object, 415 for another media type, "

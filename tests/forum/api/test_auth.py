@@ -90,3 +90,9 @@ def test_a_suspended_member_can_read_but_not_write(api, world):
     body = assert_problem(api.post(f"/threads/{world.thread}/answers", as_="carol",
                                    json={"body": "Here is another answer for you."}), 403)
     assert "suspended" in body["detail"]
+
+
+def test_api_responses_set_no_cookies(api, world):
+    for response in (api.get("/me", as_="alice"), api.get("/threads"), api.get("/me"),
+                     api.post(f"/posts/{world.answer}/vote", as_="alice", json={"value": 1})):
+        assert "Set-Cookie" not in response.headers

@@ -1,6 +1,7 @@
 """Answers, edits, revisions, votes and accepted answers through the API."""
 from __future__ import annotations
 
+from forum.db import Conflict
 from forum.extensions import db
 from forum.models import Post, Thread, User
 from forum.threads import services
@@ -139,3 +140,12 @@ def test_unknown_posts_are_404_problems(api):
         assert_problem(api.get(path), 404)
     assert_problem(api.post("/posts/999999/vote", as_="carol", json={"value": 1}), 404)
     assert_problem(api.patch("/posts/999999", as_="carol", json={"body": ANSWER}), 404)
+
+
+def test_a_lost_race_is_a_409_problem(api, world, monkeypatch):
+    def lose(*_args, **_kw):
+        raise Conflict("duplicate key")
+
+    monkeypatch.setattr(services, "cast_vote", lose)
+    body = assert_problem(api.post(f"/posts/{world.answer}/vote", as_="alice", json={"value": 1}), 409)
+    assert "Try again" in body["detail"]
