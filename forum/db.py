@@ -87,8 +87,13 @@ def write_transaction() -> Iterator[None]:
 
 
 def lock(model: type[T], ident: int) -> T | None:
-    """Load one row with ``FOR UPDATE`` (a no-op on SQLite, where the
-    transaction already holds the write lock) and refresh it from the database."""
+    """Load one row with ``FOR NO KEY UPDATE`` (a no-op on SQLite, where the
+    transaction already holds the write lock) and refresh it from the database.
+
+    Not ``FOR UPDATE``: that also blocks the key-share locks PostgreSQL takes on a
+    row whenever another transaction writes a foreign key pointing at it, so locking
+    a post would deadlock with an accept that points the thread at that post."""
     return db.session.execute(
-        sa.select(model).where(model.id == ident).with_for_update().execution_options(populate_existing=True)
+        sa.select(model).where(model.id == ident).with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()

@@ -137,6 +137,8 @@ def edit_post(post: Post, *, by: User, body: object, title: object = None, tags:
     html = render(body)
     with write_transaction():
         post = lock(Post, post.id)
+        # Decided again on the locked row: it may have been deleted meanwhile.
+        require(by, "post.edit", post)
         thread = post.thread
         now = utcnow()
         post.body, post.body_html = body, html
@@ -164,7 +166,13 @@ def delete_post(post: Post, *, by: User) -> Post:
     require(by, "post.delete", post)
     with write_transaction():
         post = lock(Post, post.id)
+        if post.is_deleted:
+            # A double submit: the first request deleted it; counting it twice would
+            # push the thread's answer count below the truth.
+            return post
         thread = lock(Thread, post.thread_id)
+        # Decided again on the locked rows: an answer may have arrived meanwhile.
+        require(by, "post.delete", post)
         post.state = PostState.DELETED
         post.deleted_at = utcnow()
         if post.is_question:
@@ -237,6 +245,11 @@ def accept_answer(answer: Post, *, by: User) -> Thread:
     require(by, "post.accept", answer)
     with write_transaction():
         thread = lock(Thread, answer.thread_id)
+        # Read again under the thread's lock: an answer deleted or hidden since the
+        # check above must not become the solution. (Rows lock thread, then post.)
+        answer = db.session.execute(sa.select(Post).where(Post.id == answer.id)
+                                    .execution_options(populate_existing=True)).scalar_one()
+        require(by, "post.accept", answer)
         previous = thread.accepted_post_id
         if previous == answer.id:
             return thread

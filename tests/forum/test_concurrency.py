@@ -11,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from forum import events
-from forum.db import Conflict
+from forum.db import Conflict, write_transaction
+from forum.errors import Forbidden
 from forum.extensions import db
-from forum.models import Post, Thread, ThreadStatus, User, Vote
+from forum.models import Post, PostState, Thread, ThreadStatus, User, Vote
 from forum.threads import services
 from tests import factories as f
 from tests.conftest import AuthActions
@@ -218,3 +219,54 @@ def test_many_racing_accepts_end_consistent(app):
         assert thread.accepted_post_id == accepted[-1].post_id
     # Each accept replaced the one before it: a single chain, no lost link.
     assert [e.previous_post_id for e in accepted] == [None] + [e.post_id for e in accepted[:-1]]
+
+
+def test_a_delete_submitted_many_times_at_once_counts_once(app):
+    with app.app_context():
+        thread = f.thread()
+        helper = f.user("helper")
+        f.answer(thread, helper)
+        answer = f.answer(thread, helper, body="The second answer, which gets deleted.")
+        thread_id, post_id, helper_id = thread.id, answer.id, helper.id
+    deleted = []
+    events.listen(app, events.PostDeleted, deleted.append)
+
+    def delete():
+        return services.delete_post(db.session.get(Post, post_id), by=db.session.get(User, helper_id)).id
+
+    _results, errors = race(app, [delete for _ in range(8)])
+
+    # A late racer either finds the post deleted (and succeeds) or is refused cleanly.
+    assert all(isinstance(e, Forbidden) and "already deleted" in str(e) for e in errors), errors
+    with app.app_context():
+        assert db.session.get(Thread, thread_id).answer_count == 1
+    assert len(deleted) == 1, "only the first delete happened"
+
+
+def test_accepting_an_answer_while_it_is_deleted_never_accepts_a_deleted_answer(app):
+    with app.app_context():
+        asker, helper = f.user("asker"), f.user("helper")
+        thread = f.thread(asker)
+        answer = f.answer(thread, helper)
+        thread_id, post_id, asker_id, helper_id = thread.id, answer.id, asker.id, helper.id
+
+    def accept():
+        services.accept_answer(db.session.get(Post, post_id), by=db.session.get(User, asker_id))
+
+    def delete():
+        services.delete_post(db.session.get(Post, post_id), by=db.session.get(User, helper_id))
+
+    for _ in range(5):
+        _results, errors = race(app, [accept, delete])
+        # If the delete wins, the accept is refused cleanly: the answer is gone.
+        assert all(isinstance(e, Forbidden) for e in errors), errors
+        with app.app_context():
+            thread = db.session.get(Thread, thread_id)
+            assert thread.accepted_post_id is None and thread.status == ThreadStatus.OPEN
+            assert db.session.get(Post, post_id).is_deleted
+            # Bring the answer back for the next round.
+            with write_transaction():
+                post = db.session.get(Post, post_id)
+                post.state, post.deleted_at = PostState.VISIBLE, None
+                db.session.execute(sa.update(Thread).where(Thread.id == thread_id)
+                                   .values(answer_count=Thread.answer_count + 1))
