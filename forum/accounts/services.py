@@ -27,6 +27,15 @@ MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 TOKEN_PREFIX = "fpat_"
 RESERVED = {"admin", "administrator", "moderator", "staff", "support", "system", "root", "api", "me"}
+_CONTROL = dict.fromkeys([*(c for c in range(32) if chr(c) not in "\n\t"), 127])
+
+
+def _storable(value: str | None) -> str:
+    """``value`` as text every database accepts.
+
+    PostgreSQL refuses NUL and no driver encodes a lone surrogate (JSON and
+    command lines can carry both); either would turn a form into a 500."""
+    return (value or "").encode("utf-8", "replace").decode("utf-8").translate(_CONTROL)
 
 
 def normalize_email(email: str) -> str:
@@ -44,7 +53,7 @@ def _check_username(username: str, errors: dict[str, str]) -> None:
 
 
 def _check_email(email: str, errors: dict[str, str], *, field: str = "email") -> None:
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    if not EMAIL_RE.match(email) or len(email) > 254 or email != _storable(email):
         errors[field] = "Enter a valid e-mail address."
     elif db.session.execute(sa.select(User.id).where(User.email == email)).first():
         errors[field] = "That e-mail address is already registered."
@@ -66,7 +75,7 @@ def registration_errors(*, username: str, email: str, password: str, display_nam
     _check_username((username or "").strip(), errors)
     _check_email(normalize_email(email), errors)
     _check_password(password or "", errors)
-    if len((display_name or "").strip()) > 60:
+    if len(_storable(display_name).strip()) > 60:
         errors["display_name"] = "Display names are at most 60 characters."
     return errors
 
@@ -76,7 +85,7 @@ def register(*, username: str, email: str, password: str, display_name: str = ""
     """Create an account; raise :class:`Invalid` with every problem at once."""
     username = (username or "").strip()
     email = normalize_email(email)
-    display_name = (display_name or "").strip()
+    display_name = _storable(display_name).strip()
     errors = registration_errors(username=username, email=email, password=password, display_name=display_name)
     if errors:
         raise Invalid(errors)
@@ -94,6 +103,8 @@ def authenticate(login: str, password: str) -> User | None:
 
     Takes the same time whether or not the account exists."""
     login = (login or "").strip()
+    if login != _storable(login):
+        login = ""  # matches no account, and the dummy hash below still costs the same time
     user = db.session.execute(
         sa.select(User).where(sa.or_(User.username_key == login.lower(), User.email == normalize_email(login)))
     ).scalar_one_or_none()
@@ -148,8 +159,8 @@ def change_email(user: User, *, password: str, new_email: str) -> User:
 
 def update_profile(user: User, *, by: User, display_name: str, about: str) -> User:
     require(by, "user.edit", user)
-    display_name = (display_name or "").strip()
-    about = (about or "").strip()
+    display_name = _storable(display_name).strip()
+    about = _storable(about).strip()
     errors: dict[str, str] = {}
     if len(display_name) > 60:
         errors["display_name"] = "Display names are at most 60 characters."
@@ -184,7 +195,7 @@ def _digest(token: str) -> str:
 
 def create_token(user: User, *, name: str = "") -> tuple[ApiToken, str]:
     """Create a personal API token; return it and its plain text, shown only once."""
-    name = (name or "").strip()[:60] or "API token"
+    name = _storable(name).strip()[:60] or "API token"
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with write_transaction():
         token = ApiToken(user_id=user.id, name=name, token_hash=_digest(plain), prefix=plain[:12])
@@ -193,6 +204,9 @@ def create_token(user: User, *, name: str = "") -> tuple[ApiToken, str]:
 
 
 def revoke_token(token_id: int, *, by: User) -> ApiToken:
+    # An id past the column's range would make the driver fail, not find nothing.
+    if not 0 < token_id < 2**31:
+        raise NotFound()
     with write_transaction():
         token = db.session.get(ApiToken, token_id)
         if token is None or token.revoked_at is not None:
@@ -204,7 +218,7 @@ def revoke_token(token_id: int, *, by: User) -> ApiToken:
 
 def user_for_token(plain: str) -> User | None:
     """Return the active user owning ``plain``; None for unknown or revoked tokens."""
-    if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
+    if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200 or plain != _storable(plain):
         return None
     token = db.session.execute(
         sa.select(ApiToken).where(ApiToken.token_hash == _digest(plain), ApiToken.revoked_at.is_(None))
@@ -227,6 +241,8 @@ def tokens_for(user: User) -> list[ApiToken]:
 
 
 def get_user(username: str) -> User | None:
+    if not username or username != _storable(username):
+        return None
     return db.session.execute(
         sa.select(User).where(User.username_key == (username or "").lower())
     ).scalar_one_or_none()

@@ -200,9 +200,10 @@ def test_only_the_owner_or_an_admin_may_revoke_a_token(ctx):
     assert services.user_for_token(plain) is None
 
 
-def test_revoking_an_unknown_token_is_not_found(ctx):
+@pytest.mark.parametrize("token_id", [12345, 0, -1, 2**31, 10**30])
+def test_revoking_an_unknown_token_is_not_found(ctx, token_id):
     with pytest.raises(NotFound):
-        services.revoke_token(12345, by=register())
+        services.revoke_token(token_id, by=register())
 
 
 def test_tokens_for_lists_a_users_tokens_newest_first(ctx):
@@ -219,3 +220,19 @@ def test_get_user_ignores_case(ctx):
     assert services.get_user("aLiCe").id == user.id
     assert services.get_user("nobody") is None
     assert services.get_user("") is None
+
+
+@pytest.mark.parametrize("odd", ["\x00", "\ud800", "\x1b[31m"])
+def test_odd_characters_never_reach_the_database(ctx, odd):
+    user = register()
+    with pytest.raises(Invalid) as info:
+        register(username="bob", email=f"b{odd}b@example.com")
+    assert set(info.value.errors) == {"email"}
+    assert services.authenticate(f"ali{odd}ce", f.PASSWORD) is None
+    assert services.get_user(f"ali{odd}ce") is None
+    assert services.user_for_token(f"{services.TOKEN_PREFIX}{odd}") is None
+    services.update_profile(user, by=user, display_name=f"Al{odd}", about=f"line{odd}\r\nnext")
+    token, _ = services.create_token(user, name=f"ci{odd}")
+    stored = db.session.execute(sa.select(User.display_name, User.about).where(User.id == user.id)).one()
+    assert "\x00" not in stored.display_name + stored.about + token.name
+    assert stored.about.endswith("\nnext") and "\r" not in stored.about

@@ -167,3 +167,13 @@ def test_logout_is_csrf_protected(make_app, alice):
     assert is_logged_in(client)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert not is_logged_in(client)
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/register", {**GOOD, "email": "c\x00c@example.com"}),
+    ("/register", {**GOOD, "username": "c\x00c", "display_name": "C\x00"}),
+    ("/login", {"login": "al\x00ice", "password": f.PASSWORD}),
+])
+def test_nul_characters_are_a_form_error_not_a_crash(client, alice, path, data):
+    assert client.post(path, data=data).status_code == 400
+    assert client.get("/u/al%00ice").status_code == 404

@@ -151,6 +151,7 @@ def test_tokens_of_others_cannot_be_revoked_or_seen(app, logged_in):
     assert "bobs secret token" not in logged_in.get("/settings").text
     assert logged_in.post(f"/settings/tokens/{token_id}/revoke").status_code == 403
     assert logged_in.post("/settings/tokens/999999/revoke").status_code == 404
+    assert logged_in.post(f"/settings/tokens/{10**30}/revoke").status_code == 404
     with app.app_context():
         assert db.session.get(ApiToken, token_id).revoked_at is None
 
@@ -175,3 +176,13 @@ def test_settings_forms_are_csrf_protected(make_app, alice, path, data):
         assert (user.get_id(), user.display_name, user.email) == (before, "Alice Liddell", "alice@example.com")
         assert db.session.execute(sa.select(sa.func.count()).select_from(ApiToken)).scalar_one() == 0
     assert client.post(path, data={**data, "csrf_token": csrf_token(client.get("/settings").text)}).status_code == 302
+
+
+@pytest.mark.parametrize(("path", "data"), [
+    ("/settings/profile", {"display_name": "A\x00", "about": "x\x00y"}),
+    ("/settings/email", {"email": "n\x00w@example.com", "password": f.PASSWORD}),
+    ("/settings/password", {"current_password": "x\x00", "new_password": "abc\x00defgh", "confirm_password": "abc\x00defgh"}),
+    ("/settings/tokens", {"name": "t\x00"}),
+])
+def test_nul_characters_in_settings_forms_are_handled(logged_in, path, data):
+    assert logged_in.post(path, data=data).status_code in (302, 400)
