@@ -14,7 +14,7 @@ from ..extensions import db
 from ..markup import render
 from ..models import (Category, Post, PostRevision, PostState, Tag, Thread, ThreadStatus, User,
                       Vote, thread_tags)
-from .validation import clean_body, clean_tags, clean_title, slugify
+from .validation import clean_text, clean_body, clean_tags, clean_title, slugify
 
 #: An identical answer from the same person within this window is a double submit.
 DUPLICATE_WINDOW = timedelta(minutes=5)
@@ -120,7 +120,7 @@ def edit_post(post: Post, *, by: User, body: object, title: object = None, tags:
     require(by, "post.edit", post)
     errors: dict[str, str] = {}
     body = clean_body(body, errors)
-    reason = reason if isinstance(reason, str) else ""
+    reason = clean_text(reason) if isinstance(reason, str) else ""
     thread = post.thread
     if post.is_question:
         new_title = clean_title(thread.title if title is None else title, errors)
@@ -197,7 +197,7 @@ def cast_vote(post: Post, *, by: User, value: object) -> tuple[int, int]:
     The score moves by an atomic ``UPDATE ... SET score = score + d``, and the unique
     (user, post) constraint settles a double submit: the loser retries once and then
     sees the winner's row."""
-    if isinstance(value, bool) or value not in (1, -1, 0):
+    if type(value) is not int or value not in (1, -1, 0):
         raise Invalid({"value": "A vote is 1 (up), -1 (down) or 0 (retract)."})
     require(by, {1: "post.vote_up", -1: "post.vote_down", 0: "post.unvote"}[value], post)
     for attempt in (1, 2):

@@ -13,7 +13,8 @@ TAG_RE = re.compile(r"^[a-z0-9][a-z0-9+#.-]*$")
 _CONTROL = {c for c in map(chr, range(32)) if c not in "\n\t"}
 
 
-def _text(value: object) -> str:
+def clean_text(value: object) -> str:
+    """Text safe to store: str only, no NUL or control characters, no lone surrogates."""
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -25,7 +26,7 @@ def _text(value: object) -> str:
 
 def clean_title(value: object, errors: dict[str, str]) -> str:
     try:
-        title = " ".join(_text(value).split())
+        title = " ".join(clean_text(value).split())
     except Invalid:
         errors["title"] = "The title must be text."
         return ""
@@ -39,7 +40,7 @@ def clean_title(value: object, errors: dict[str, str]) -> str:
 
 def clean_body(value: object, errors: dict[str, str], field: str = "body") -> str:
     try:
-        body = _text(value).strip("\n ")
+        body = clean_text(value).strip("\n ")
     except Invalid:
         errors[field] = "The body must be text."
         return ""
