@@ -81,10 +81,12 @@ def make_app(tmp_path, database_url):
             _db.engine.dispose()
 
 
-@pytest.fixture
-def fast_passwords(monkeypatch):
-    """Hash passwords with the cheapest Argon2 parameters: for tests that make many
-    accounts and never test hashing itself (the real parameters take ~0.4 s each)."""
+@pytest.fixture(autouse=True)
+def fast_passwords(request, monkeypatch):
+    """Hash passwords with the cheapest Argon2 parameters (the real ones take ~0.4 s
+    each). Tests about hashing itself opt out with ``@pytest.mark.real_password_hashing``."""
+    if request.node.get_closest_marker("real_password_hashing"):
+        return
     from argon2 import PasswordHasher
 
     from forum.accounts import services as accounts
