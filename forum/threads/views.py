@@ -106,8 +106,10 @@ def tags():
 def _thread_page(thread: Thread, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                  preview: str | None = None, status: int = 200):
     page = queries.thread_page(thread, acting_user())
+    related = [t for t in queries.list_threads("latest", category=page.thread.category, limit=6).items
+               if t.id != thread.id][:5]
     return render_template("threads/show.html", page=page, thread=page.thread, form=form or {},
-                           errors=errors or {}, preview=preview, editor_help=EDITOR_HELP), status
+                           errors=errors or {}, preview=preview, editor_help=EDITOR_HELP, related=related), status
 
 
 def _readable_thread(thread_id: int) -> Thread:

@@ -320,3 +320,18 @@ def test_the_history_is_public_but_not_for_deleted_posts(app, client, world):
         a = db.session.get(Post, world.answer)
         s.delete_post(a, by=a.author)
     assert client.get(f"/posts/{world.answer}/revisions").status_code == 404
+
+
+def test_the_thread_page_lists_more_threads_from_its_category(client, ctx):
+    from tests import factories as fac
+
+    cat = fac.category("Billing")
+    here = fac.thread(title="Invoice shows the wrong company name", category_obj=cat)
+    other = fac.thread(title="How do I change the card we pay with", category_obj=cat)
+    elsewhere = fac.thread(title="Calendar sync stopped this morning")
+    html = client.get(f"/t/{here.id}", follow_redirects=True).get_data(as_text=True)
+    sidebar = html[html.index('aria-label="About this thread"'):]
+    assert "More in Billing" in sidebar
+    assert other.title in sidebar
+    assert elsewhere.title not in sidebar
+    assert sidebar.count(here.title) == 0
