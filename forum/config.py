@@ -34,11 +34,15 @@ class Defaults:
     MAX_CONTENT_LENGTH = 1_000_000
     #: Threads per list page.
     PAGE_SIZE = 30
-    #: Reputation needed for each privilege; the reputation package refines these.
-    PRIVILEGES: dict[str, int] = {
-        "vote_up": 1,
-        "vote_down": 1,
-    }
+    #: Reputation needed for each privilege, overriding the preset one by one
+    #: (``{"vote_down": 100}``). Without the reputation package every privilege needs 1.
+    PRIVILEGES: dict[str, int] = {}
+    #: The reputation package's thresholds: ``small``, ``medium`` or ``large`` community.
+    PRIVILEGE_PRESET = "medium"
+    #: Points overriding the reputation package's table (``{"answer_accepted": 20}``).
+    REPUTATION_RULES: dict[str, int] = {}
+    #: Links a post may hold before its author has the ``post_links`` privilege.
+    NEW_USER_MAX_LINKS = 2
     #: Run the job worker in a thread of the web process (the one-command default).
     EMBEDDED_WORKER = False
     #: Seconds the embedded worker sleeps when no job is due.

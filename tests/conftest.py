@@ -52,6 +52,8 @@ def make_app(tmp_path, database_url):
             "DATA_DIR": str(tmp_path / "data"),
             "EMBEDDED_WORKER": False,
             "WTF_CSRF_ENABLED": False,
+            # Tests vote as new accounts; the privilege tests pin their own thresholds.
+            "PRIVILEGES": {"vote_up": 1, "vote_down": 1},
         }
         config.update(overrides)
         if config["EMBEDDED_WORKER"]:
