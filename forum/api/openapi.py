@@ -6,9 +6,10 @@ route or field added on one side and not the other fails the suite.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 
 Schema = dict[str, Any]
 
@@ -161,8 +162,31 @@ THREAD_ID = {"name": "thread_id", "in": "path", "required": True, "schema": ID}
 POST_ID = {"name": "post_id", "in": "path", "required": True, "schema": ID}
 
 
+#: ``app.extensions`` key of the callables that add a plugin's part of the document.
+EXTENSIONS_KEY = "forum.openapi"
+
+
+def extend(app: Flask, part: Callable[[], Schema]) -> None:
+    """Document a plugin's endpoints: ``part()`` returns ``{"paths": ..., "schemas": ...}``.
+
+    Plugins serve routes under ``/api/v1`` that the forum cannot import, so they
+    describe them here. ``part`` is called per request, inside the app context, so it
+    can read the config like :func:`document` does.
+    """
+    app.extensions.setdefault(EXTENSIONS_KEY, []).append(part)
+
+
 def document() -> Schema:
     """Return the OpenAPI document; limits come from the running app's config."""
+    doc = _core_document()
+    for part in current_app.extensions.get(EXTENSIONS_KEY, ()):
+        extra = part()
+        doc["paths"].update(extra.get("paths", {}))
+        doc["components"]["schemas"] = {**doc["components"]["schemas"], **extra.get("schemas", {})}
+    return doc
+
+
+def _core_document() -> Schema:
     cfg = current_app.config
     return {
         "openapi": "3.1.0",
