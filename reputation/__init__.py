@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import cli, listeners, models, rules  # noqa: F401  (models registers the tables)
+from . import cli, listeners, models, rules, web  # noqa: F401  (models registers the tables)
 
 
 def init_app(app: Flask) -> None:
@@ -19,3 +19,4 @@ def init_app(app: Flask) -> None:
     rules.configure(app)
     listeners.register(app)
     cli.init_app(app)
+    web.init_app(app)

@@ -1,0 +1,126 @@
+"""Reputation's pages and the pieces it adds to the forum's pages.
+
+The ``reputation`` blueprint serves the badges page, the leaderboard and each
+member's full ledger. The forum's templates know nothing of reputation: they call
+``profile_panels(user, where)`` and ``nav_links()`` when those exist, and this module
+provides them, so the forum renders without this package and never imports it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from forum.accounts.services import get_user
+from forum.errors import Invalid, NotFound
+from forum.models import Post, User
+from forum.threads import queries as forum_queries
+from forum.threads.actions import bad_request
+
+from . import api, badges, charts, queries
+from .models import ReputationEvent
+
+bp = Blueprint("reputation", __name__)
+
+PERIOD_TABS = {"week": "This week", "month": "This month", "all": "All time"}
+LEDGER_PAGE = 30
+PROFILE_LEDGER_ROWS = 10
+
+
+def _user_or_404(username: str) -> User:
+    user = get_user(username)
+    if user is None:
+        raise NotFound()
+    return user
+
+
+@dataclass
+class LedgerRow:
+    event: ReputationEvent
+    label: str
+    post: Post | None
+
+
+def ledger_rows(events: list[ReputationEvent]) -> list[LedgerRow]:
+    return [LedgerRow(e, queries.reason_label(e.reason), queries.readable_post(e, current_user)) for e in events]
+
+
+@bp.get("/badges")
+def badge_index():
+    """Every badge, what earns it, and who earned it lately."""
+    catalogue = badges_catalogue()
+    holders = queries.badge_holders([b.key for b in catalogue])
+    return render_template("reputation/badges.html", catalogue=catalogue, holders=holders)
+
+
+@bp.get("/leaderboard")
+def leaderboard():
+    """Who gained the most reputation this week, this month or ever, optionally
+    in one category."""
+    period = request.args.get("period") or "week"
+    if period not in PERIOD_TABS:
+        return bad_request({"period": "Choose this week, this month or all time."})
+    category = None
+    if slug := request.args.get("category"):
+        category = forum_queries.get_category_by_slug(slug[:60])
+        if category is None:
+            raise NotFound()
+    return render_template("reputation/leaderboard.html", period=period, periods=PERIOD_TABS,
+                           category=category, categories=forum_queries.categories(),
+                           since=queries.period_start(period),
+                           leaders=queries.leaderboard(period, category=category))
+
+
+@bp.get("/u/<username>/reputation")
+def ledger(username: str):
+    """A member's whole ledger, newest first, a page at a time."""
+    user = _user_or_404(username)
+    cursor = request.args.get("cursor") or None
+    try:
+        page = queries.ledger_page(user, cursor=cursor[:200] if cursor else None, limit=LEDGER_PAGE)
+    except Invalid as exc:
+        return bad_request(exc.errors)
+    return render_template("reputation/ledger.html", user=user, rows=ledger_rows(page.items),
+                           next_cursor=page.next_cursor, is_first=cursor is None)
+
+
+# -- Pieces for the forum's templates ---------------------------------------------
+
+def badges_catalogue() -> list[badges.Badge]:
+    return list(badges.BADGES.values())
+
+
+def profile_panels(user: User, where: str = "content") -> list[Markup]:
+    """The reputation panels of ``user``'s profile: the chart and the latest ledger
+    rows in the main column (``where="content"``); badges and top tags in the sidebar."""
+    if where == "content":
+        points = queries.history(user)
+        recent = queries.ledger_page(user, limit=PROFILE_LEDGER_ROWS)
+        return [Markup(render_template(
+            "reputation/_profile_panel.html", user=user, points=points,
+            chart=charts.reputation_chart(points, label=f"{user.name}'s reputation over time"),
+            rows=ledger_rows(recent.items), more=recent.next_cursor is not None))]
+    if where == "sidebar":
+        definitions = badges.BADGES
+        earned = [(definitions.get(b.badge), b) for b in queries.badges_of(user)]
+        return [Markup(render_template("reputation/_profile_sidebar.html", user=user,
+                                       earned=[(d, b) for d, b in earned if d is not None],
+                                       tags=queries.top_tags(user)))]
+    return []
+
+
+def nav_links() -> list[tuple[str, str, str]]:
+    """(endpoint, label, url) for the main navigation."""
+    return [("reputation.leaderboard", "Leaderboard", url_for("reputation.leaderboard")),
+            ("reputation.badge_index", "Badges", url_for("reputation.badge_index"))]
+
+
+def init_app(app: Flask) -> None:
+    """Register the pages, the API endpoints and the template hooks."""
+    app.register_blueprint(bp)
+    api.init_app(app)
+    app.add_template_global(profile_panels, "profile_panels")
+    app.add_template_global(nav_links, "nav_links")
+    app.add_template_filter(queries.reason_label, "reason_label")
