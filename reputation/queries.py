@@ -24,6 +24,8 @@ from .models import BadgeAward, ReputationEvent
 #: Leaderboard periods, in the order the tabs show them.
 PERIODS = ("week", "month", "all")
 ACCEPTED = "answer.accepted"
+#: Days of the flat line the chart shows before someone's first change.
+LEAD_IN_DAYS = 7
 
 
 # -- The ledger ------------------------------------------------------------------
@@ -88,8 +90,10 @@ def history(user: User, *, today: date | None = None) -> list[tuple[date, int]]:
         return [(user.created_at.date(), total), (today, total)] if user.created_at.date() < today \
             else [(today, total)]
     points = []
-    if user.created_at.date() < changes[0][0]:
-        points.append((user.created_at.date(), total))
+    # A flat month before anything happened says little and squeezes what follows.
+    start = max(user.created_at.date(), changes[0][0] - timedelta(days=LEAD_IN_DAYS))
+    if start < changes[0][0]:
+        points.append((start, total))
     for day, delta in changes:
         total += delta
         points.append((day, total))
