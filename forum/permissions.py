@@ -102,7 +102,30 @@ def _edit_post(user: User | None, post: Post) -> Decision:
         return _deny("Deleted posts can't be edited.")
     if post.author_id == user.id or user.is_moderator:
         return ALLOW
-    return _deny("You can only edit your own posts.")
+    need = current_app.config["PRIVILEGES"].get("edit_others", 1)
+    if user.reputation >= need and post.is_visible:
+        return ALLOW
+    return _deny(f"You can only edit your own posts: editing others' posts needs {need} reputation.")
+
+
+def _flag(user: User | None, post: Post) -> Decision:
+    if not (d := _active(user)):
+        return d
+    if post.author_id == user.id:
+        return _deny("You can't flag your own post.")
+    if post.is_deleted:
+        return _deny("Deleted posts can't be flagged.")
+    return _privilege(user, "flag", "Flagging posts")
+
+
+def _earned(name: str, label: str) -> Callable[[User | None, Any], Decision]:
+    """A rule that needs only an active account and the privilege ``name``."""
+    def rule(user: User | None, _target: Any) -> Decision:
+        if not (d := _active(user)):
+            return d
+        return _privilege(user, name, label)
+
+    return rule
 
 
 def _delete_post(user: User | None, post: Post) -> Decision:
@@ -172,6 +195,12 @@ RULES: dict[str, Callable[[User | None, Any], Decision]] = {
     "post.vote_down": _vote("down"),
     "post.unvote": _unvote,
     "post.accept": _accept,
+    "post.flag": _flag,
+    # Enforced by the thread services (links) and by the moderation issue (the rest).
+    "post.links": _earned("post_links", "Posting links freely"),
+    "post.skip_review": _earned("post_without_review", "Posting without review"),
+    "review.access": _earned("review_queue", "The review queue"),
+    "thread.close": _earned("close_reopen", "Closing and reopening threads"),
     "user.edit": _edit_profile,
     "category.manage": lambda user, _t: _role(user, Role.STAFF, "manage categories"),
     "jobs.manage": lambda user, _t: _role(user, Role.ADMIN, "manage jobs"),

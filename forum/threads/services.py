@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import events
@@ -12,6 +13,7 @@ from ..db import Conflict, lock, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..markup import render
+from ..permissions import can
 from ..models import (Category, Post, PostRevision, PostState, Tag, Thread, ThreadStatus, User,
                       Vote, thread_tags)
 from .validation import clean_text, clean_body, clean_tags, clean_title, slugify
@@ -47,6 +49,15 @@ def _attach_tags(thread: Thread, names: list[str]) -> None:
     thread.tags = sorted(tags, key=lambda t: names.index(t.name))
 
 
+def _check_links(user: User, html: str, *, before: str = "") -> None:
+    """Refuse more than ``NEW_USER_MAX_LINKS`` links from someone without the
+    ``post_links`` privilege; an edit is refused only if it adds links."""
+    limit = current_app.config["NEW_USER_MAX_LINKS"]
+    links = html.count("<a ")
+    if links > limit and links > before.count("<a ") and not (decision := can(user, "post.links")):
+        raise Invalid({"body": f"Posts may hold at most {limit} links for now. {decision.reason}"})
+
+
 def _revision(post: Post, *, by: User, reason: str = "") -> None:
     thread = post.thread
     db.session.add(PostRevision(
@@ -67,6 +78,7 @@ def ask(*, author: User, title: object, body: object, category_id: object, tags:
     if errors:
         raise Invalid(errors)
     html = render(body)
+    _check_links(author, html)
     with write_transaction():
         now = utcnow()
         thread = Thread(title=title, category_id=category.id, author_id=author.id, created_at=now,
@@ -95,6 +107,7 @@ def post_answer(thread: Thread, *, author: User, body: object) -> Post:
     if errors:
         raise Invalid(errors)
     html = render(body)
+    _check_links(author, html)
     with write_transaction():
         thread = lock(Thread, thread.id)
         now = utcnow()
@@ -135,6 +148,7 @@ def edit_post(post: Post, *, by: User, body: object, title: object = None, tags:
     if not changed:
         return post
     html = render(body)
+    _check_links(by, html, before=post.body_html)
     with write_transaction():
         post = lock(Post, post.id)
         # Decided again on the locked row: it may have been deleted meanwhile.

@@ -16,9 +16,16 @@ from forum import create_app, permissions
 from forum.db import utcnow
 from forum.models import Post, PostState, Role, Thread, User
 
-# Thresholds pinned for this test, so the reputation columns mean something whatever
-# the defaults become: a new member (1) has neither privilege, a member (200) has both.
-PRIVILEGES = {"vote_up": 15, "vote_down": 125}
+# Thresholds pinned for this test (Stack Exchange's), so the reputation columns mean
+# something whatever the defaults become: a new member (1) has no privilege, a member
+# (200) has those up to 200 but not editing others' posts, the review queue or closing.
+PRIVILEGES = {"vote_up": 15, "flag": 15, "vote_down": 125, "post_links": 10, "edit_others": 2000,
+              "post_without_review": 10, "review_queue": 500, "close_reopen": 3000}
+#: The action that asks for each privilege.
+PRIVILEGE_ACTIONS = {"vote_up": "post.vote_up", "flag": "post.flag", "vote_down": "post.vote_down",
+                     "post_links": "post.links", "edit_others": "post.edit",
+                     "post_without_review": "post.skip_review", "review_queue": "review.access",
+                     "close_reopen": "thread.close"}
 
 #: The people in the matrix, as (role, reputation, suspended).
 PEOPLE = {
@@ -95,6 +102,15 @@ MATRIX = [
     ("post.accept",     "question of own thread",           "L", "N", "N", "N", "N", "N", "N"),
     ("post.accept",     "hidden answer in own thread",      "L", "N", "N", "N", "N", "N", "N"),
     ("post.accept",     "deleted answer in own thread",     "L", "N", "N", "N", "N", "N", "N"),
+
+    ("post.flag",       "others' post",                     "L", "N", "Y", "N", "Y", "Y", "Y"),
+    ("post.flag",       "own post",                         "L", "N", "N", "N", "N", "N", "N"),
+    ("post.flag",       "others' deleted post",             "L", "N", "N", "N", "N", "N", "N"),
+
+    ("post.links",      "-",                                "L", "N", "Y", "N", "Y", "Y", "Y"),
+    ("post.skip_review", "-",                               "L", "N", "Y", "N", "Y", "Y", "Y"),
+    ("review.access",   "-",                                "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("thread.close",    "visible thread",                   "L", "N", "N", "N", "Y", "Y", "Y"),
 
     ("user.edit",       "own account",                      "L", "Y", "Y", "Y", "Y", "Y", "Y"),
     ("user.edit",       "other account",                    "L", "N", "N", "N", "N", "N", "Y"),
@@ -224,9 +240,9 @@ def test_unknown_action_is_a_programming_error(policy_app):
 
 
 @pytest.mark.parametrize(("privilege", "need"), sorted(PRIVILEGES.items()))
-def test_vote_privileges_follow_the_configured_thresholds(policy_app, privilege, need):
+def test_privileges_follow_the_configured_thresholds(policy_app, privilege, need):
     post = _post(OTHER_ID)
-    action = f"post.{privilege}"
+    action = PRIVILEGE_ACTIONS[privilege]
     below = User(id=1, role=Role.MEMBER, reputation=need - 1, suspended_until=None)
     at = User(id=2, role=Role.MEMBER, reputation=need, suspended_until=None)
     refused = permissions.can(below, action, post)

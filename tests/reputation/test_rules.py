@@ -104,3 +104,19 @@ def test_a_new_account_cannot_vote_up_under_the_medium_preset(make_app):
         with pytest.raises(Forbidden) as info:
             threads.cast_vote(answer, by=newcomer, value=1)
         assert "Vote up needs 8 reputation" in info.value.reason
+
+
+LINKS = "See https://example.com/a and [b](https://example.com/b) and [c](https://example.com/c) too."
+
+
+def test_new_users_may_post_two_links_until_they_earn_post_links(make_app):
+    from forum.errors import Invalid
+    app = make_app(PRIVILEGES={"post_links": 10})
+    with app.app_context():
+        thread, newcomer = f.thread(), f.user("newcomer")
+        with pytest.raises(Invalid) as info:
+            f.answer(thread, newcomer, body=LINKS)
+        assert "at most 2 links" in info.value.errors["body"]
+        assert "needs 10 reputation" in info.value.errors["body"]
+        f.answer(thread, newcomer, body="Only [one](https://example.com/one) link here.")
+        assert f.answer(thread, f.staff("helper"), body=LINKS)
