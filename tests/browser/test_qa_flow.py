@@ -34,6 +34,20 @@ def _assert_solved(page):
     assert page.locator(".answers article.post.is-accepted").count() == 1
 
 
+def _assert_the_answerer_earned(page):
+    """Bob's profile shows the accept: +15 in the ledger, 1 + 10 + 15 in all, and the chart."""
+    page.goto("/u/bob")
+    panel = page.locator(".rep-panel")
+    assert panel.locator(".rep-total strong").inner_text() == "26"
+    accepted = panel.locator("tbody tr", has_text="Answer accepted")
+    assert accepted.locator(".rep-delta").inner_text() == "+15"
+    assert "Sign-in link expires" in accepted.locator("a").inner_text()
+    chart = panel.locator("svg.rep-chart[role=img]")
+    assert chart.is_visible()
+    assert chart.locator("title").text_content() == "bob's reputation over time"
+    assert "to 26 on" in chart.locator("desc").text_content()
+
+
 def test_people_ask_answer_vote_and_accept_with_javascript(new_page):
     page, thread_url, problems = _two_people_and_an_answer(new_page, javascript=True)
     reply = answer_article(page, "fifteen minutes")
@@ -53,6 +67,7 @@ def test_people_ask_answer_vote_and_accept_with_javascript(new_page):
     # The vote was stored, not only drawn.
     page.reload()
     assert answer_article(page, "fifteen minutes").locator(".score").inner_text() == "1"
+    _assert_the_answerer_earned(page)
     assert [m for p in problems for m in p.take()] == []
 
 
@@ -69,4 +84,5 @@ def test_the_same_flow_works_without_javascript(new_page):
     reply.get_by_role("button", name="Accept").click()
     page.wait_for_load_state()
     _assert_solved(page)
+    _assert_the_answerer_earned(page)
     assert [m for p in problems for m in p.take()] == []
