@@ -23,10 +23,25 @@ from .extensions import db
 T = TypeVar("T")
 
 _immediate: contextvars.ContextVar[bool] = contextvars.ContextVar("immediate", default=False)
+_frozen_now: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("frozen_now", default=None)
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The current time in UTC; every timestamp the app writes comes from here."""
+    return _frozen_now.get() or datetime.now(UTC)
+
+
+@contextlib.contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    """Make :func:`utcnow` answer ``moment`` in this context.
+
+    For replaying history (the demo community) through the real services: every row
+    a use case writes, its listeners' included, is stamped with the simulated time."""
+    token = _frozen_now.set(moment)
+    try:
+        yield
+    finally:
+        _frozen_now.reset(token)
 
 
 def aware(value: datetime | None) -> datetime | None:

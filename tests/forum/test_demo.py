@@ -22,6 +22,12 @@ def cheap_hashing(monkeypatch):
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 
 
+@pytest.fixture
+def app(make_app):
+    """The demo runs under the real privilege thresholds: votes need earned reputation."""
+    return make_app(PRIVILEGES={})
+
+
 def _count(stmt) -> int:
     return db.session.execute(sa.select(sa.func.count()).select_from(stmt.subquery())).scalar_one()
 
