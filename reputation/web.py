@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Flask, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -19,7 +19,7 @@ from forum.models import Post, User
 from forum.threads import queries as forum_queries
 from forum.threads.actions import bad_request
 
-from . import api, badges, charts, queries
+from . import api, badges, charts, queries, rules
 from .models import ReputationEvent
 
 bp = Blueprint("reputation", __name__)
@@ -84,6 +84,32 @@ def ledger(username: str):
         return bad_request(exc.errors)
     return render_template("reputation/ledger.html", user=user, rows=ledger_rows(page.items),
                            next_cursor=page.next_cursor, is_first=cursor is None)
+
+
+@dataclass
+class PrivilegeRow:
+    key: str
+    label: str
+    needs: int
+    #: Whether the viewer has it: by reputation, or by role (moderators have them all).
+    has: bool
+    #: How far the viewer is, 0-100, for the progress bar.
+    progress: int
+
+
+@bp.get("/privileges")
+def privileges():
+    """What reputation unlocks, and how far the viewer is from each privilege."""
+    thresholds = current_app.config["PRIVILEGES"]
+    user = current_user if current_user.is_authenticated else None
+    rows = []
+    for key, label in rules.PRIVILEGE_LABELS.items():
+        needs = thresholds.get(key, 1)
+        rep = user.reputation if user else 0
+        has = bool(user) and (user.is_moderator or rep >= needs)
+        rows.append(PrivilegeRow(key, label, needs, has, 100 if has else min(99, rep * 100 // max(needs, 1))))
+    rows.sort(key=lambda r: (r.needs, r.label))
+    return render_template("reputation/privileges.html", rows=rows, viewer=user)
 
 
 # -- Pieces for the forum's templates ---------------------------------------------
