@@ -43,6 +43,15 @@ class Defaults:
     REPUTATION_RULES: dict[str, int] = {}
     #: Links a post may hold before its author has the ``post_links`` privilege.
     NEW_USER_MAX_LINKS = 2
+    #: Visible posts someone without ``post_without_review`` needs before their posts
+    #: skip the review queue.
+    NEW_USER_REVIEW_POSTS = 2
+    #: Flags one person may raise in 24 hours (moderators are not capped).
+    FLAGS_PER_DAY = 10
+    #: A post whose pending flags weigh this much is hidden until reviewed.
+    HIDE_FLAG_SCORE = 6
+    #: This many people flagging a new user's posts as spam silence them pending review.
+    SILENCE_AFTER_SPAM_FLAGGERS = 3
     #: Run the job worker in a thread of the web process (the one-command default).
     EMBEDDED_WORKER = False
     #: Seconds the embedded worker sleeps when no job is due.

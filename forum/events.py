@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 from flask import Flask, current_app
@@ -90,8 +91,32 @@ class AnswerUnaccepted:
     by_id: int
 
 
+@dataclass(frozen=True)
+class PostStateChanged:
+    """A post moved between visible, queued, hidden and deleted (moderation, mostly).
+    ``by_id`` is None when the system acted on its own (an automatic hide)."""
+
+    post_id: int
+    thread_id: int
+    author_id: int
+    old: str
+    new: str
+    by_id: int | None
+
+
+@dataclass(frozen=True)
+class UserSanctioned:
+    """A user was suspended, silenced, or had either lifted (``until`` None)."""
+
+    user_id: int
+    kind: str
+    until: datetime | None
+    reason: str
+    by_id: int | None
+
+
 EVENT_TYPES = (UserRegistered, ThreadCreated, PostCreated, PostEdited, PostDeleted, VoteCast,
-               AnswerAccepted, AnswerUnaccepted)
+               AnswerAccepted, AnswerUnaccepted, PostStateChanged, UserSanctioned)
 
 
 def init_app(app: Flask) -> None:

@@ -89,6 +89,10 @@ class User(UserMixin, db.Model):
     reputation: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     suspended_until: Mapped[datetime | None] = mapped_column(Timestamp)
+    #: Why they are suspended or silenced; shown to them.
+    suspension_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    #: A silenced user can read but not post until then.
+    silenced_until: Mapped[datetime | None] = mapped_column(Timestamp)
     #: Bumped to revoke every session cookie (password change, "log out everywhere").
     session_version: Mapped[int] = mapped_column(default=1)
 
@@ -102,6 +106,11 @@ class User(UserMixin, db.Model):
     @property
     def is_suspended(self) -> bool:
         until = aware(self.suspended_until)
+        return until is not None and until > utcnow()
+
+    @property
+    def is_silenced(self) -> bool:
+        until = aware(self.silenced_until)
         return until is not None and until > utcnow()
 
     def has_role(self, role: Role) -> bool:
@@ -203,11 +212,15 @@ class Thread(db.Model):
     last_activity_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     last_poster_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     locked: Mapped[bool] = mapped_column(default=False)
+    #: Set when the thread was closed as a duplicate of another one.
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("threads.id", use_alter=True, ondelete="SET NULL"))
 
     category: Mapped[Category] = relationship()
     author: Mapped[User] = relationship(foreign_keys=[author_id])
     last_poster: Mapped[User | None] = relationship(foreign_keys=[last_poster_id])
     question: Mapped[Post | None] = relationship(foreign_keys=[question_id], post_update=True)
+    duplicate_of: Mapped[Thread | None] = relationship(remote_side=[id], foreign_keys=[duplicate_of_id])
     tags: Mapped[list[Tag]] = relationship(secondary=thread_tags, order_by="Tag.name")
 
     @property

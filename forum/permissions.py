@@ -47,8 +47,23 @@ def _active(user: User | None) -> Decision:
     if user is None:
         return LOGIN
     if user.is_suspended:
-        return _deny("Your account is suspended.")
+        return _deny(_sanction_message("suspended", user.suspended_until, user.suspension_reason))
     return ALLOW
+
+
+def _can_post(user: User | None) -> Decision:
+    """Active and not silenced: silenced people read, vote and flag, but don't write."""
+    if not (d := _active(user)):
+        return d
+    if user.is_silenced:
+        return _deny(_sanction_message("silenced", user.silenced_until, user.suspension_reason))
+    return ALLOW
+
+
+def _sanction_message(what: str, until, reason: str) -> str:
+    # The year 9999 is how a permanent sanction is stored.
+    when = "permanently" if until.year >= 9999 else f"until {until:%Y-%m-%d %H:%M} UTC"
+    return f"Your account is {what} {when}" + (f": {reason}" if reason else ".")
 
 
 def _privilege(user: User, name: str, label: str) -> Decision:
@@ -84,11 +99,11 @@ def _read_thread(user: User | None, thread: Thread) -> Decision:
 
 
 def _ask(user: User | None, _target: Any) -> Decision:
-    return _active(user)
+    return _can_post(user)
 
 
 def _answer(user: User | None, thread: Thread) -> Decision:
-    if not (d := _active(user)):
+    if not (d := _can_post(user)):
         return d
     if thread.locked and not user.is_moderator:
         return _deny("This thread is locked.")
@@ -96,7 +111,7 @@ def _answer(user: User | None, thread: Thread) -> Decision:
 
 
 def _edit_post(user: User | None, post: Post) -> Decision:
-    if not (d := _active(user)):
+    if not (d := _can_post(user)):
         return d
     if post.is_deleted:
         return _deny("Deleted posts can't be edited.")
@@ -176,6 +191,27 @@ def _accept(user: User | None, post: Post) -> Decision:
     return _deny("Only the person who asked can accept an answer.")
 
 
+def _suspend(user: User | None, target: User | None) -> Decision:
+    """Moderators sanction members; only admins sanction staff roles; nobody themselves."""
+    if not (d := _role(user, Role.MODERATOR, "suspend or silence people")):
+        return d
+    if not (d := _active(user)):
+        return d
+    if target is None:
+        return ALLOW
+    if target.id == user.id:
+        return _deny("You can't suspend or silence yourself.")
+    if target.is_moderator and not user.has_role(Role.ADMIN):
+        return _deny("Only admins can suspend or silence moderators, staff and admins.")
+    return ALLOW
+
+
+def _moderate(user: User | None, _target: Any) -> Decision:
+    if not (d := _role(user, Role.MODERATOR, "moderate")):
+        return d
+    return _active(user)
+
+
 def _edit_profile(user: User | None, target: User) -> Decision:
     if user is None:
         return LOGIN
@@ -201,6 +237,9 @@ RULES: dict[str, Callable[[User | None, Any], Decision]] = {
     "post.skip_review": _earned("post_without_review", "Posting without review"),
     "review.access": _earned("review_queue", "The review queue"),
     "thread.close": _earned("close_reopen", "Closing and reopening threads"),
+    "thread.lock": _moderate,
+    "moderation.act": _moderate,
+    "user.suspend": _suspend,
     "user.edit": _edit_profile,
     "category.manage": lambda user, _t: _role(user, Role.STAFF, "manage categories"),
     "jobs.manage": lambda user, _t: _role(user, Role.ADMIN, "manage jobs"),

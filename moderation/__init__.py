@@ -2,14 +2,16 @@
 
 Owns its models, services, blueprint and CLI. Listens to the forum's events
 (``forum.events``) and acts on content only through forum services. Depends on
-``forum``; ``forum`` never imports this package. Grows in the moderation issue;
-for now it registers nothing but the hook.
+``forum``; ``forum`` never imports this package.
 """
 from __future__ import annotations
 
 from flask import Flask
 
+from . import listeners, models  # noqa: F401  (models registers the tables)
+
 
 def init_app(app: Flask) -> None:
     """Attach moderation's listeners, jobs and pages to ``app``."""
     app.extensions["moderation"] = {"listeners": []}
+    listeners.register(app)

@@ -111,6 +111,13 @@ MATRIX = [
     ("post.skip_review", "-",                               "L", "N", "Y", "N", "Y", "Y", "Y"),
     ("review.access",   "-",                                "L", "N", "N", "N", "Y", "Y", "Y"),
     ("thread.close",    "visible thread",                   "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("thread.lock",     "visible thread",                   "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("moderation.act",  "-",                                "L", "N", "N", "N", "Y", "Y", "Y"),
+
+    ("user.suspend",    "own account",                      "L", "N", "N", "N", "N", "N", "N"),
+    ("user.suspend",    "other account",                    "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("user.suspend",    "moderator's account",              "L", "N", "N", "N", "N", "N", "Y"),
+    ("user.suspend",    "admin's account",                  "L", "N", "N", "N", "N", "N", "Y"),
 
     ("user.edit",       "own account",                      "L", "Y", "Y", "Y", "Y", "Y", "Y"),
     ("user.edit",       "other account",                    "L", "N", "N", "N", "N", "N", "Y"),
@@ -178,7 +185,9 @@ TARGETS = {
     "deleted answer in own thread": lambda me: _post(OTHER_ID, state=PostState.DELETED,
                                                       thread=_thread(me, answers=1)),
     "own account": lambda me: User(id=me, username="me"),
-    "other account": lambda me: User(id=OTHER_ID, username="other"),
+    "other account": lambda me: User(id=OTHER_ID, username="other", role=Role.MEMBER),
+    "moderator's account": lambda me: User(id=OTHER_ID, username="mod", role=Role.MODERATOR),
+    "admin's account": lambda me: User(id=OTHER_ID, username="root", role=Role.ADMIN),
 }
 
 
