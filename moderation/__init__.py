@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import listeners, models  # noqa: F401  (models registers the tables)
+from . import listeners, models, web  # noqa: F401  (models registers the tables)
 
 
 def init_app(app: Flask) -> None:
     """Attach moderation's listeners, jobs and pages to ``app``."""
     app.extensions["moderation"] = {"listeners": []}
     listeners.register(app)
+    web.init_app(app)
