@@ -52,6 +52,26 @@ class Defaults:
     HIDE_FLAG_SCORE = 6
     #: This many people flagging a new user's posts as spam silence them pending review.
     SILENCE_AFTER_SPAM_FLAGGERS = 3
+    #: Turn the rate limits below on or off.
+    RATELIMIT_ENABLED = True
+    #: Where rate-limit counters live: empty keeps them in this process's memory;
+    #: ``redis://host:6379/0`` shares them between web processes (needs ``redis``).
+    RATELIMIT_STORAGE_URL = ""
+    #: Login attempts per client address (``6 per minute``; the format of Flask-Limiter).
+    LOGIN_RATE = "6 per minute"
+    #: New accounts per client address.
+    REGISTER_RATE = "3 per hour"
+    #: Questions and answers per member, pages and API together.
+    POST_RATE = "30 per hour"
+    #: Questions and answers per member without the ``post_without_review`` privilege.
+    NEW_USER_POST_RATE = "10 per hour"
+    #: Seconds during which the same text from the same author is refused on any thread.
+    IDENTICAL_POST_WINDOW = 300
+    #: Phrases (case-insensitive) that send a post to the review queue.
+    SPAM_PHRASES: list[str] = ["buy now", "free money", "casino", "work from home", "cheap viagra",
+                               "crypto giveaway", "click here to claim", "100% guaranteed"]
+    #: Spam-check score at which a post is queued for review (see ``moderation.spam``).
+    SPAM_SCORE_THRESHOLD = 3
     #: Run the job worker in a thread of the web process (the one-command default).
     EMBEDDED_WORKER = False
     #: Seconds the embedded worker sleeps when no job is due.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import listeners, models, web  # noqa: F401  (models registers the tables)
+from . import listeners, models, spam, web  # noqa: F401  (models registers the tables)
 
 
 def init_app(app: Flask) -> None:
@@ -16,3 +16,4 @@ def init_app(app: Flask) -> None:
     app.extensions["moderation"] = {"listeners": []}
     listeners.register(app)
     web.init_app(app)
+    spam.init_app(app)

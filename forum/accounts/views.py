@@ -14,6 +14,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import Invalid, NotFound
 from ..permissions import can
+from ..ratelimit import login_limit, register_limit
 from ..threads import queries
 from . import services
 
@@ -22,6 +23,9 @@ bp = Blueprint("accounts", __name__)
 #: Session key holding a freshly created API token until the settings page shows it.
 NEW_TOKEN_KEY = "accounts.new_token"
 PROFILE_TABS = ("questions", "answers")
+#: A field people never see (hidden by CSS and from screen readers) that form-filling
+#: bots do fill; a sign-up that fills it is refused without saying why.
+HONEYPOT = "homepage"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -68,6 +72,7 @@ def _form(*names: str) -> dict[str, str]:
 # -- Sign up, log in, log out ------------------------------------------------
 
 @bp.route("/register", methods=["GET", "POST"])
+@register_limit
 def register():
     """Create an account and log in with it."""
     if current_user.is_authenticated:
@@ -77,6 +82,8 @@ def register():
     if request.method == "POST":
         password = request.form.get("password", "")
         try:
+            if request.form.get(HONEYPOT):
+                raise Invalid({"_": "We could not create this account. Check the form and try again."})
             if password != request.form.get("confirm_password", ""):
                 # Report the other fields too, so one round trip fixes everything.
                 errors = services.registration_errors(password=password, **values)
@@ -94,6 +101,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limit
 def login():
     """Log in with a username or e-mail address and a password."""
     if current_user.is_authenticated:

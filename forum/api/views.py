@@ -16,6 +16,7 @@ from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..models import Post, Thread, User, Vote
 from ..permissions import can
+from ..ratelimit import posting_limit
 from ..threads import queries, services
 from ..threads.validation import TAG_RE, normalize_tag
 from . import auth, problems, serializers
@@ -73,6 +74,7 @@ def list_threads():
 
 
 @bp.post("/threads")
+@posting_limit
 def create_thread():
     user = auth.require_user()
     data = json_body(allowed={"title", "body", "category", "tags"})
@@ -89,6 +91,7 @@ def get_thread(thread_id: int):
 
 
 @bp.post("/threads/<int:thread_id>/answers")
+@posting_limit
 def create_answer(thread_id: int):
     user = auth.require_user()
     thread = _readable_thread(thread_id)

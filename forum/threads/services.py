@@ -18,8 +18,6 @@ from ..models import (Category, Post, PostRevision, PostState, Tag, Thread, Thre
                       Vote, thread_tags)
 from .validation import clean_text, clean_body, clean_tags, clean_title, slugify
 
-#: An identical answer from the same person within this window is a double submit.
-DUPLICATE_WINDOW = timedelta(minutes=5)
 
 
 def _category(category_id: object, errors: dict[str, str]) -> Category | None:
@@ -58,6 +56,31 @@ def _check_links(user: User, html: str, *, before: str = "") -> None:
         raise Invalid({"body": f"Posts may hold at most {limit} links for now. {decision.reason}"})
 
 
+def _refuse_identical(author: User, body: str, now, *, thread_id: int | None = None) -> None:
+    """Refuse the text its author posted within ``IDENTICAL_POST_WINDOW`` seconds,
+    on this thread (a double submit) or any other (the same post sprayed around)."""
+    window = timedelta(seconds=current_app.config["IDENTICAL_POST_WINDOW"])
+    twin = db.session.execute(sa.select(Post.thread_id).where(
+        Post.author_id == author.id, Post.body == body, Post.created_at > now - window,
+        Post.state != PostState.DELETED).limit(1)).scalar_one_or_none()
+    if twin is None:
+        return
+    if twin == thread_id:
+        raise Invalid({"body": "You just posted this answer; it is already on the thread."})
+    minutes = max(1, round(window.total_seconds() / 60))
+    raise Invalid({"body": "You posted this same text on another thread a moment ago. Write a reply for this "
+                           f"thread, or wait {minutes} minutes before posting it again."})
+
+
+def _revision(post: Post, *, by: User, reason: str = "") -> None:
+    thread = post.thread
+    db.session.add(PostRevision(
+        post_id=post.id, number=post.revision_count, author_id=by.id, body=post.body, reason=reason[:300],
+        title=thread.title if post.is_question else "",
+        tags=" ".join(t.name for t in thread.tags) if post.is_question else "",
+    ))
+
+
 def _revision(post: Post, *, by: User, reason: str = "") -> None:
     thread = post.thread
     db.session.add(PostRevision(
@@ -81,6 +104,7 @@ def ask(*, author: User, title: object, body: object, category_id: object, tags:
     _check_links(author, html)
     with write_transaction():
         now = utcnow()
+        _refuse_identical(author, body, now)
         thread = Thread(title=title, category_id=category.id, author_id=author.id, created_at=now,
                         last_activity_at=now, last_poster_id=author.id)
         db.session.add(thread)
@@ -111,11 +135,7 @@ def post_answer(thread: Thread, *, author: User, body: object) -> Post:
     with write_transaction():
         thread = lock(Thread, thread.id)
         now = utcnow()
-        twin = db.session.execute(sa.select(Post.id).where(
-            Post.thread_id == thread.id, Post.author_id == author.id, Post.body == body,
-            Post.created_at > now - DUPLICATE_WINDOW, Post.state != PostState.DELETED)).first()
-        if twin:
-            raise Invalid({"body": "You just posted this answer; it is already on the thread."})
+        _refuse_identical(author, body, now, thread_id=thread.id)
         post = Post(thread_id=thread.id, author_id=author.id, body=body, body_html=html, created_at=now)
         db.session.add(post)
         db.session.flush()

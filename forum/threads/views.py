@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 
-from .. import markup
-from ..errors import Invalid, NotFound, require
+from .. import markup, ratelimit
+from ..errors import Forbidden, Invalid, NotFound, require
 from ..models import Category, Post, Thread
 from . import actions, diffs, queries, services
 from .actions import acting_user, bad_request, post_url, readable_post, thread_url
@@ -129,6 +130,7 @@ def show(thread_id: int, slug: str | None = None):
 
 
 @bp.route("/t/<int:thread_id>/answers", methods=["POST"])
+@ratelimit.posting_limit
 def answer(thread_id: int):
     thread = _readable_thread(thread_id)
     form = _form("body")
@@ -156,6 +158,7 @@ def _ask_page(form: dict[str, str], *, errors: dict[str, str] | None = None, pre
 
 
 @bp.route("/ask", methods=["GET", "POST"])
+@ratelimit.posting_limit
 def ask():
     """Ask a question. ``?title=`` (from search) and ``?category=`` fill the form in."""
     require(current_user, "thread.create")
@@ -175,6 +178,25 @@ def ask():
         return _ask_page(form, errors=exc.errors, status=400)
     flash("Your question is posted.", "success")
     return redirect(thread_url(thread))
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _posting_too_fast(exc: RateLimitExceeded):
+    """Refuse a question or answer over the limit without losing what was typed."""
+    seconds = ratelimit.retry_after()
+    errors = {"body": ratelimit.message(seconds)}
+    if request.endpoint == "threads.answer":
+        try:
+            thread = _readable_thread(request.view_args["thread_id"])
+        except (Forbidden, NotFound):
+            # The limit is checked before the view; a bad thread gets the plain 429 page.
+            return ratelimit.too_many_requests(seconds)
+        response = _thread_page(thread, form=_form("body"), errors=errors, status=429)
+    else:
+        response = _ask_page(_form("title", "body", "category", "tags"), errors=errors, status=429)
+    response = current_app.make_response(response)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 # --- editing and history -------------------------------------------------------------

@@ -105,7 +105,7 @@ def test_locked_threads_take_answers_from_moderators_only(ctx):
 def test_editing_keeps_the_old_text_as_a_revision(ctx):
     asker = f.user()
     cat2 = f.category("Other place")
-    t = f.thread(asker, tags=["one"])
+    t = f.thread(asker, tags=["one"], body="How do I make this thing work again?")
     q = t.question
     old_cat = t.category
     s.edit_post(q, by=asker, body="A completely rewritten question body.", title="A better, clearer title",
