@@ -54,6 +54,8 @@ def make_app(tmp_path, database_url):
             "WTF_CSRF_ENABLED": False,
             # Tests vote as new accounts; the privilege tests pin their own thresholds.
             "PRIVILEGES": {"vote_up": 1, "vote_down": 1},
+            # Posts go live at once; the moderation tests turn the new-user queue on.
+            "NEW_USER_REVIEW_POSTS": 0,
         }
         config.update(overrides)
         if config["EMBEDDED_WORKER"]:

@@ -40,9 +40,10 @@ def _attach_tags(thread: Thread, names: list[str]) -> None:
     tags = list(db.session.execute(sa.select(Tag).where(Tag.name.in_(names))).scalars()) if names else []
     old = {t.id for t in thread.tags}
     new = {t.id for t in tags}
-    if old - new:
+    # Counts cover visible threads only; a queued or hidden thread's tags move when it shows.
+    if old - new and thread.is_visible:
         db.session.execute(sa.update(Tag).where(Tag.id.in_(old - new)).values(thread_count=Tag.thread_count - 1))
-    if new - old:
+    if new - old and thread.is_visible:
         db.session.execute(sa.update(Tag).where(Tag.id.in_(new - old)).values(thread_count=Tag.thread_count + 1))
     thread.tags = sorted(tags, key=lambda t: names.index(t.name))
 
@@ -81,17 +82,19 @@ def _revision(post: Post, *, by: User, reason: str = "") -> None:
     ))
 
 
-def _revision(post: Post, *, by: User, reason: str = "") -> None:
-    thread = post.thread
-    db.session.add(PostRevision(
-        post_id=post.id, number=post.revision_count, author_id=by.id, body=post.body, reason=reason[:300],
-        title=thread.title if post.is_question else "",
-        tags=" ".join(t.name for t in thread.tags) if post.is_question else "",
-    ))
+def _held_for_review(author: User) -> bool:
+    """A new user's first ``NEW_USER_REVIEW_POSTS`` posts wait in the review queue
+    until they have that many visible posts or the ``post_without_review`` privilege."""
+    need = current_app.config["NEW_USER_REVIEW_POSTS"]
+    if need <= 0 or can(author, "post.skip_review"):
+        return False
+    visible = db.session.execute(sa.select(sa.func.count()).select_from(Post).where(
+        Post.author_id == author.id, Post.state == PostState.VISIBLE)).scalar_one()
+    return visible < need
 
 
 def ask(*, author: User, title: object, body: object, category_id: object, tags: object = None) -> Thread:
-    """Open a thread with its question."""
+    """Open a thread with its question; a new user's question is queued for review."""
     require(author, "thread.create")
     errors: dict[str, str] = {}
     title = clean_title(title, errors)
@@ -105,18 +108,20 @@ def ask(*, author: User, title: object, body: object, category_id: object, tags:
     with write_transaction():
         now = utcnow()
         _refuse_identical(author, body, now)
+        state = PostState.QUEUED if _held_for_review(author) else PostState.VISIBLE
         thread = Thread(title=title, category_id=category.id, author_id=author.id, created_at=now,
-                        last_activity_at=now, last_poster_id=author.id)
+                        last_activity_at=now, last_poster_id=author.id, state=state)
         db.session.add(thread)
         db.session.flush()
         post = Post(thread_id=thread.id, author_id=author.id, is_question=True, body=body, body_html=html,
-                    created_at=now)
+                    created_at=now, state=state)
         db.session.add(post)
         db.session.flush()
         thread.question_id = post.id
         _attach_tags(thread, names)
-        db.session.execute(sa.update(Category).where(Category.id == category.id)
-                           .values(thread_count=Category.thread_count + 1))
+        if state == PostState.VISIBLE:
+            db.session.execute(sa.update(Category).where(Category.id == category.id)
+                               .values(thread_count=Category.thread_count + 1))
         _revision(post, by=author)
         events.emit(events.ThreadCreated(thread_id=thread.id, question_id=post.id, author_id=author.id))
         events.emit(events.PostCreated(post_id=post.id, thread_id=thread.id, author_id=author.id, is_question=True))
@@ -124,7 +129,7 @@ def ask(*, author: User, title: object, body: object, category_id: object, tags:
 
 
 def post_answer(thread: Thread, *, author: User, body: object) -> Post:
-    """Answer a thread."""
+    """Answer a thread; a new user's answer is queued for review."""
     require(author, "thread.answer", thread)
     errors: dict[str, str] = {}
     body = clean_body(body, errors)
@@ -136,11 +141,15 @@ def post_answer(thread: Thread, *, author: User, body: object) -> Post:
         thread = lock(Thread, thread.id)
         now = utcnow()
         _refuse_identical(author, body, now, thread_id=thread.id)
-        post = Post(thread_id=thread.id, author_id=author.id, body=body, body_html=html, created_at=now)
+        state = PostState.QUEUED if _held_for_review(author) else PostState.VISIBLE
+        post = Post(thread_id=thread.id, author_id=author.id, body=body, body_html=html, created_at=now,
+                    state=state)
         db.session.add(post)
         db.session.flush()
-        db.session.execute(sa.update(Thread).where(Thread.id == thread.id).values(
-            answer_count=Thread.answer_count + 1, last_activity_at=now, last_poster_id=author.id))
+        if state == PostState.VISIBLE:
+            # The count covers visible answers; a queued one counts once approved.
+            db.session.execute(sa.update(Thread).where(Thread.id == thread.id).values(
+                answer_count=Thread.answer_count + 1, last_activity_at=now, last_poster_id=author.id))
         _revision(post, by=author)
         events.emit(events.PostCreated(post_id=post.id, thread_id=thread.id, author_id=author.id, is_question=False))
     return post
@@ -181,7 +190,7 @@ def edit_post(post: Post, *, by: User, body: object, title: object = None, tags:
         if post.is_question:
             thread.title = new_title
             _attach_tags(thread, names)
-            if category.id != thread.category_id:
+            if category.id != thread.category_id and thread.is_visible:
                 db.session.execute(sa.update(Category).where(Category.id == thread.category_id)
                                    .values(thread_count=Category.thread_count - 1))
                 db.session.execute(sa.update(Category).where(Category.id == category.id)
@@ -207,17 +216,21 @@ def delete_post(post: Post, *, by: User) -> Post:
         thread = lock(Thread, post.thread_id)
         # Decided again on the locked rows: an answer may have arrived meanwhile.
         require(by, "post.delete", post)
+        # Counts cover visible posts only: a hidden or queued one was never counted.
+        was_visible = post.is_visible
         post.state = PostState.DELETED
         post.deleted_at = utcnow()
         if post.is_question:
             thread.state = PostState.DELETED
+        if post.is_question and was_visible:
             db.session.execute(sa.update(Category).where(Category.id == thread.category_id)
                                .values(thread_count=Category.thread_count - 1))
             ids = [t.id for t in thread.tags]
             if ids:
                 db.session.execute(sa.update(Tag).where(Tag.id.in_(ids)).values(thread_count=Tag.thread_count - 1))
-        else:
-            thread.answer_count = Thread.answer_count - 1
+        elif not post.is_question:
+            if was_visible:
+                thread.answer_count = Thread.answer_count - 1
             if thread.accepted_post_id == post.id:
                 _unaccept(thread, post, by=by)
         events.emit(events.PostDeleted(post_id=post.id, thread_id=thread.id, author_id=post.author_id,

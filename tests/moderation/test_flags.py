@@ -125,7 +125,7 @@ def test_spam_flags_from_enough_people_silence_a_new_user(make_app):
                    NEW_USER_REVIEW_POSTS=0)
     with app.app_context():
         spammer = factories.user()
-        posts = [factories.thread(spammer).question for _ in range(2)]
+        posts = [factories.thread(spammer, body=f"Buy my product number {n} today").question for n in range(2)]
         flaggers = [factories.user() for _ in range(3)]
         for i, flagger in enumerate(flaggers):
             flagger.reputation = 50
