@@ -24,8 +24,18 @@ def cheap_hashing(monkeypatch):
 
 @pytest.fixture
 def app(make_app):
-    """The demo runs under the real privilege thresholds: votes need earned reputation."""
-    return make_app(PRIVILEGES={})
+    """The demo runs under the real privilege thresholds and review rules."""
+    return make_app(PRIVILEGES={}, NEW_USER_REVIEW_POSTS=2)
+
+
+def test_every_demo_post_is_visible_and_the_review_rules_are_restored(app, runner):
+    from forum.models import PostState
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        assert _count(sa.select(Post).where(Post.state != PostState.VISIBLE)) == 0
+        assert app.config["NEW_USER_REVIEW_POSTS"] == 2
+        assert app.config["SPAM_SCORE_THRESHOLD"] == 3
 
 
 def _count(stmt) -> int:
