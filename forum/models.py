@@ -67,9 +67,10 @@ class PostState(str, enum.Enum):
     DELETED = "deleted"
 
 
-def _enum(e: type[enum.Enum], name: str) -> sa.Enum:
-    # Stored as plain strings with a CHECK constraint: portable and migration-friendly.
-    return sa.Enum(e, name=name, native_enum=False, create_constraint=True, length=16,
+def string_enum(e: type[enum.Enum], name: str, *, length: int = 16) -> sa.Enum:
+    """An enum column stored as its values in a plain string column with a CHECK
+    constraint: portable across databases and friendly to migrations."""
+    return sa.Enum(e, name=name, native_enum=False, create_constraint=True, length=length,
                    values_callable=lambda cls: [m.value for m in cls])
 
 
@@ -84,7 +85,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     display_name: Mapped[str] = mapped_column(sa.String(60), default="")
     about: Mapped[str] = mapped_column(sa.Text, default="")
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), default=Role.MEMBER)
+    role: Mapped[Role] = mapped_column(string_enum(Role, "role"), default=Role.MEMBER)
     #: Cache of the reputation ledger's sum; never below 1.
     reputation: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
@@ -197,9 +198,9 @@ class Thread(db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"))
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    status: Mapped[ThreadStatus] = mapped_column(_enum(ThreadStatus, "thread_status"), default=ThreadStatus.OPEN)
+    status: Mapped[ThreadStatus] = mapped_column(string_enum(ThreadStatus, "thread_status"), default=ThreadStatus.OPEN)
     #: Mirrors the question's state: lists show visible threads only.
-    state: Mapped[PostState] = mapped_column(_enum(PostState, "thread_state"), default=PostState.VISIBLE)
+    state: Mapped[PostState] = mapped_column(string_enum(PostState, "thread_state"), default=PostState.VISIBLE)
     question_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("posts.id", use_alter=True, ondelete="SET NULL"))
     #: The one accepted answer; a column, so "one per thread" needs no extra rule.
@@ -248,7 +249,7 @@ class Post(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text)
     score: Mapped[int] = mapped_column(default=0)
-    state: Mapped[PostState] = mapped_column(_enum(PostState, "post_state"), default=PostState.VISIBLE)
+    state: Mapped[PostState] = mapped_column(string_enum(PostState, "post_state"), default=PostState.VISIBLE)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(Timestamp)
     edited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

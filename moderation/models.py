@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from forum.db import utcnow
 from forum.extensions import db
-from forum.models import Post, Thread, Timestamp, User
+from forum.models import Post, Thread, Timestamp, User, string_enum
 
 
 class FlagReason(str, enum.Enum):
@@ -51,8 +51,7 @@ class ItemKind(str, enum.Enum):
 
 
 def _enum(e: type[enum.Enum], name: str) -> sa.Enum:
-    return sa.Enum(e, name=name, native_enum=False, create_constraint=True, length=20,
-                   values_callable=lambda cls: [m.value for m in cls])
+    return string_enum(e, name, length=20)
 
 
 class Flag(db.Model):

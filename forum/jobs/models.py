@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import utcnow
 from ..extensions import db
-from ..models import Timestamp, _enum
+from ..models import Timestamp, string_enum
 
 
 class JobStatus(str, enum.Enum):
@@ -27,7 +27,7 @@ class Job(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(60))
     payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.PENDING)
+    status: Mapped[JobStatus] = mapped_column(string_enum(JobStatus, "job_status"), default=JobStatus.PENDING)
     run_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=10)
