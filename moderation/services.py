@@ -9,13 +9,12 @@ nothing, which is what a second moderator racing the first one gets.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any, Iterable
 
 import sqlalchemy as sa
 from flask import current_app
 
-from forum import events
 from forum.db import lock, utcnow, write_transaction
 from forum.errors import Conflict, Invalid, require
 from forum.extensions import db
@@ -23,36 +22,22 @@ from forum.models import Post, PostState, Thread, User
 from forum.permissions import can
 from forum.threads import moderation as content
 
-from .models import Flag, FlagReason, FlagStatus, ItemKind, ItemStatus, ModerationAction, ReviewItem
+from .audit import audit, target_type
+from .models import Flag, FlagReason, FlagStatus, ItemKind, ItemStatus, ReviewItem
+from .sanctions import (DURATIONS, FOREVER, check_duration, silence_user, suspend_user, unsilence_user,
+                        unsuspend_user)
+from .sanctions import ends_at as _until
+from .sanctions import sanction as _sanction
 
-#: Penalty steps (Discourse's, plus Apache Answer's "forever").
-DURATIONS: dict[str, timedelta | None] = {
-    "24h": timedelta(hours=24), "72h": timedelta(hours=72), "7d": timedelta(days=7),
-    "30d": timedelta(days=30), "permanent": None,
-}
-#: What "permanent" stores: a date no one will reach, so one column answers "until when".
-FOREVER = datetime(9999, 12, 31, tzinfo=UTC)
+#: Suspensions live in :mod:`.sanctions`; this module is the one entry callers import.
+__all__ = ["DURATIONS", "audit", "bulk_perform", "claim", "close_as_duplicate", "enqueue", "flag_post",
+           "hold_post", "lock_thread", "pending_count", "perform", "queue_post", "reopen_thread",
+           "silence_user", "suspend_user", "unclaim", "unlock_thread", "unsilence_user", "unsuspend_user"]
+
 ITEM_ACTIONS = ("approve", "reject", "hide", "dismiss", "edit_approve", "suspend", "silence")
 ALREADY_DECIDED = "This item was already decided."
 #: Weight of a moderator's (or staff's) flag: Discourse's staff weight.
 STAFF_FLAG_WEIGHT = 5
-
-
-# -- the audit log -------------------------------------------------------------------
-
-def audit(action: str, *, by: User | None, target: Post | Thread | User, reason: str = "",
-          item: ReviewItem | None = None, before: dict[str, Any] | None = None,
-          after: dict[str, Any] | None = None) -> ModerationAction:
-    """Write one audit row in the caller's transaction. ``by`` None means the system."""
-    row = ModerationAction(actor_id=by.id if by else None, action=action, target_type=_type(target),
-                           target_id=target.id, review_item_id=item.id if item else None,
-                           reason=(reason or "")[:2000], before=before, after=after, created_at=utcnow())
-    db.session.add(row)
-    return row
-
-
-def _type(target: Any) -> str:
-    return {Post: "post", Thread: "thread", User: "user"}[type(target)]
 
 
 # -- the queue -----------------------------------------------------------------------
@@ -60,13 +45,13 @@ def _type(target: Any) -> str:
 def enqueue(target: Post | User, *, kind: str, reason: str, score: int | None = None) -> ReviewItem:
     """Put ``target`` in the queue inside the caller's transaction, or reopen the
     item it already has (status back to pending): one item per target, ever."""
-    target_type = _type(target)
+    kind_of_target = target_type(target)
     now = utcnow()
     item = db.session.execute(sa.select(ReviewItem).where(
-        ReviewItem.target_type == target_type, ReviewItem.target_id == target.id)
+        ReviewItem.target_type == kind_of_target, ReviewItem.target_id == target.id)
         .with_for_update(key_share=True)).scalar_one_or_none()
     if item is None:
-        item = ReviewItem(target_type=target_type, target_id=target.id, kind=ItemKind(kind), reason=reason[:200],
+        item = ReviewItem(target_type=kind_of_target, target_id=target.id, kind=ItemKind(kind), reason=reason[:200],
                           score=score or 0, created_at=now, updated_at=now)
         db.session.add(item)
         db.session.flush()
@@ -254,7 +239,7 @@ def perform(item: ReviewItem, action: str, *, by: User, reason: str = "", **kw: 
     require(by, "moderation.act")
     reason = (reason or "").strip()
     if action in ("suspend", "silence"):
-        duration = _duration(kw.get("duration"))
+        check_duration(kw.get("duration"))
         if not reason:
             raise Invalid({"reason": "Say why: the user will see it."})
     with write_transaction():
@@ -382,88 +367,3 @@ def _describe(fields: dict[str, Any], field: str) -> str:
     if field == "locked":
         return "locked" if fields["locked"] else "unlocked"
     return fields["status"]
-
-
-# -- users ---------------------------------------------------------------------------
-
-def _duration(value: Any) -> timedelta | None:
-    if value not in DURATIONS:
-        raise Invalid({"duration": "Pick a duration: " + ", ".join(DURATIONS) + "."})
-    return DURATIONS[value]
-
-
-def _until(value: Any) -> datetime:
-    delta = _duration(value)
-    return FOREVER if delta is None else utcnow() + delta
-
-
-def suspend_user(user: User, *, by: User, duration: str, reason: str) -> User:
-    """Suspend ``user`` for ``duration`` (24h, 72h, 7d, 30d or permanent); they can
-    log in to read why and until when, and do nothing else."""
-    return _sanction_use_case(user, "suspend", by=by, duration=duration, reason=reason)
-
-
-def silence_user(user: User, *, by: User, duration: str, reason: str) -> User:
-    """Silence ``user`` for ``duration``: they can read but not post or edit."""
-    return _sanction_use_case(user, "silence", by=by, duration=duration, reason=reason)
-
-
-def unsuspend_user(user: User, *, by: User, reason: str = "") -> User:
-    """Lift a suspension early."""
-    return _sanction_use_case(user, "unsuspend", by=by, duration=None, reason=reason)
-
-
-def unsilence_user(user: User, *, by: User, reason: str = "") -> User:
-    """Lift a silence early."""
-    return _sanction_use_case(user, "unsilence", by=by, duration=None, reason=reason)
-
-
-def _sanction_use_case(user: User, action: str, *, by: User, duration: str | None, reason: str) -> User:
-    require(by, "user.suspend", user)
-    reason = (reason or "").strip() if isinstance(reason, str) else ""
-    lifting = action.startswith("un")
-    until = None if lifting else _until(duration)
-    if not lifting and not reason:
-        raise Invalid({"reason": "Say why: the user will see it."})
-    kind = action.removeprefix("un")
-    with write_transaction():
-        user = lock(User, user.id)
-        current = user.suspended_until if kind == "suspend" else user.silenced_until
-        if lifting and not (user.is_suspended if kind == "suspend" else user.is_silenced):
-            raise Conflict(f"{user.name} is not {kind}ed." if kind == "suspend" else f"{user.name} is not silenced.")
-        del current
-        _sanction(user, kind, until, reason if not lifting else "", by=by, action=action, note=reason)
-        # A user decided outside the queue leaves no stale "suspect user" item behind.
-        item = db.session.execute(sa.select(ReviewItem).where(
-            ReviewItem.target_type == "user", ReviewItem.target_id == user.id,
-            ReviewItem.status == ItemStatus.PENDING)).scalar_one_or_none()
-        if item is not None:
-            item.status = ItemStatus.APPROVED if lifting else ItemStatus.REJECTED
-            item.handled_by_id, item.handled_at = by.id, utcnow()
-    return user
-
-
-def _sanction(user: User, kind: str, until: datetime | None, reason: str, *, by: User | None,
-              item: ReviewItem | None = None, action: str | None = None, note: str | None = None,
-              post_state: tuple[Post, dict] | None = None) -> None:
-    """Set (or, with ``until`` None, lift) a suspension or silence and audit it."""
-    column = "suspended_until" if kind == "suspend" else "silenced_until"
-    before = {column: _iso(getattr(user, column)), "suspension_reason": user.suspension_reason}
-    setattr(user, column, until)
-    if until is not None:
-        user.suspension_reason = reason[:500]
-    elif not (user.is_suspended or user.is_silenced):
-        user.suspension_reason = ""
-    after = {column: _iso(until), "suspension_reason": user.suspension_reason}
-    if post_state:
-        post, post_before = post_state
-        before["post"] = {"id": post.id, **post_before}
-        after["post"] = {"id": post.id, "state": "deleted"}
-    audit(action or kind, by=by, target=user, item=item, reason=note if note is not None else reason,
-          before=before, after=after)
-    events.emit(events.UserSanctioned(user_id=user.id, kind=kind, until=until, reason=user.suspension_reason,
-                                      by_id=by.id if by else None))
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
