@@ -44,7 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
     )
 
-    from . import accounts, api, cli, events, jobs, ratelimit, threads, web
+    from . import accounts, api, cli, events, hooks, jobs, ratelimit, threads, web
     from .db import setup_engine
     from .extensions import csrf, db, login_manager, migrate
 
@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     events.init_app(app)
     web.init_app(app)
+    hooks.init_app(app)
     ratelimit.init_app(app)
     accounts.init_app(app)
     threads.init_app(app)

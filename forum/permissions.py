@@ -15,7 +15,7 @@ from typing import Any, Callable
 from flask import current_app
 from flask_login import AnonymousUserMixin
 
-from .models import Post, PostState, Role, Thread, User
+from .models import Post, PostState, Role, Thread, ThreadStatus, User
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,8 @@ def _answer(user: User | None, thread: Thread) -> Decision:
         return d
     if thread.locked and not user.is_moderator:
         return _deny("This thread is locked.")
+    if thread.status == ThreadStatus.CLOSED and not user.is_moderator:
+        return _deny("This thread is closed: it no longer takes answers.")
     return ALLOW
 
 
@@ -212,6 +214,17 @@ def _moderate(user: User | None, _target: Any) -> Decision:
     return _active(user)
 
 
+def _decide(user: User | None, target: Any) -> Decision:
+    """Moderators decide review items, but not about their own posts or account:
+    another moderator does (admins, the last resort, may)."""
+    if not (d := _moderate(user, target)):
+        return d
+    subject = target.author_id if isinstance(target, Post) else target.id if isinstance(target, User) else None
+    if subject == user.id and not user.has_role(Role.ADMIN):
+        return _deny("Another moderator decides items about your own posts or account.")
+    return ALLOW
+
+
 def _edit_profile(user: User | None, target: User) -> Decision:
     if user is None:
         return LOGIN
@@ -235,10 +248,13 @@ RULES: dict[str, Callable[[User | None, Any], Decision]] = {
     # Enforced by the thread services (links) and by the moderation issue (the rest).
     "post.links": _earned("post_links", "Posting links freely"),
     "post.skip_review": _earned("post_without_review", "Posting without review"),
-    "review.access": _earned("review_queue", "The review queue"),
+    "post.trusted_flag": _earned("trusted_flags", "Trusted flags"),
     "thread.close": _earned("close_reopen", "Closing and reopening threads"),
     "thread.lock": _moderate,
-    "moderation.act": _moderate,
+    # The queue shows hidden and queued posts: moderators and above only.
+    "review.access": _moderate,
+    "moderation.act": _decide,
+    "moderation.audit": _moderate,
     "user.suspend": _suspend,
     "user.edit": _edit_profile,
     "category.manage": lambda user, _t: _role(user, Role.STAFF, "manage categories"),

@@ -16,10 +16,11 @@ from forum.api import auth, problems, serializers
 from forum.api.inputs import json_body, optional_text, query_int
 from forum.api.openapi import ID, TEXT, TIME, NULLABLE_TIME, _obj, _op, _query, _ref, extend
 from forum.db import Conflict
-from forum.errors import Forbidden, Invalid, NotFound, require
+from forum.errors import Invalid, NotFound, require
 from forum.extensions import csrf, db
-from forum.models import Post
-from forum.permissions import Decision, can
+from forum.accounts.services import get_user
+from forum.models import Post, Thread, User
+from forum.permissions import can
 from forum.web import problem
 
 from . import queries, services
@@ -31,6 +32,8 @@ problems.register(bp)
 
 MAX_ID = 2**63 - 1
 API_ACTIONS = ("approve", "reject", "hide", "dismiss", "edit_approve", "suspend", "silence")
+#: Actions on the item's thread rather than the item.
+ITEM_THREAD_ACTIONS = ("lock", "close_duplicate")
 
 
 def _decided(_exc: Conflict):
@@ -103,23 +106,35 @@ def list_queue():
 
 @bp.post("/review-queue/<int:item_id>/actions")
 def act(item_id: int):
-    """Decide a review item: approve, reject, hide, dismiss, edit_approve, suspend, silence."""
+    """Decide a review item (approve, reject, hide, dismiss, edit_approve, suspend,
+    silence), or lock or close its thread."""
     user = auth.require_user()
     require(user, "review.access")
     item = queries.get_item(item_id)
     if item is None:
         raise NotFound("No review item has this id.")
-    data = json_body(allowed=("action", "reason", "duration", "body"))
+    data = json_body(allowed=("action", "reason", "duration", "body", "duplicate_of"))
     errors: dict[str, str] = {}
     name = optional_text(data, "action", errors) or ""
     reason = optional_text(data, "reason", errors) or ""
     duration = optional_text(data, "duration", errors)
     body = optional_text(data, "body", errors)
-    if name not in API_ACTIONS and "action" not in errors:
-        errors["action"] = f"Use one of: {', '.join(API_ACTIONS)}."
+    if name not in API_ACTIONS + ITEM_THREAD_ACTIONS and "action" not in errors:
+        errors["action"] = f"Use one of: {', '.join(API_ACTIONS + ITEM_THREAD_ACTIONS)}."
+    original = _duplicate_of(data, errors, required=name == "close_duplicate")
     if errors:
         raise Invalid(errors)
     require(user, "moderation.act", item)
+    if name in ITEM_THREAD_ACTIONS:
+        # The item's thread changes; the item stays pending for its own decision.
+        post = queries.entries([item])[0].post
+        if post is None:
+            raise Invalid({"action": "This item is not a post; there is no thread to change."})
+        if name == "lock":
+            services.lock_thread(post.thread, by=user, reason=reason.strip())
+        else:
+            services.close_as_duplicate(post.thread, duplicate_of=original, by=user, reason=reason.strip())
+        return _item(queries.entries([item])[0])
     kw: dict[str, Any] = {}
     if name in ("suspend", "silence"):
         kw["duration"] = duration or "24h"
@@ -130,12 +145,86 @@ def act(item_id: int):
     return _item(queries.entries([item])[0])
 
 
+THREAD_ACTIONS = ("lock", "unlock", "close_duplicate", "reopen")
+SANCTION_ACTIONS = ("suspend", "silence", "unsuspend", "unsilence")
+
+
+@bp.post("/threads/<int:thread_id>/moderation")
+def moderate_thread(thread_id: int):
+    """Lock, unlock, close as a duplicate, or reopen a thread; answers the thread."""
+    user = auth.require_user()
+    thread = db.session.get(Thread, thread_id) if 0 < thread_id <= MAX_ID else None
+    if thread is None or not can(user, "thread.read", thread):
+        raise NotFound("No thread has this id.")
+    data = json_body(allowed=("action", "reason", "duplicate_of"))
+    errors: dict[str, str] = {}
+    name = optional_text(data, "action", errors) or ""
+    reason = optional_text(data, "reason", errors) or ""
+    if name not in THREAD_ACTIONS and "action" not in errors:
+        errors["action"] = f"Use one of: {', '.join(THREAD_ACTIONS)}."
+    original = _duplicate_of(data, errors, required=name == "close_duplicate")
+    if errors:
+        raise Invalid(errors)
+    if name == "close_duplicate":
+        services.close_as_duplicate(thread, duplicate_of=original, by=user, reason=reason)
+    else:
+        {"lock": services.lock_thread, "unlock": services.unlock_thread,
+         "reopen": services.reopen_thread}[name](thread, by=user, reason=reason)
+    db.session.refresh(thread)
+    return serializers.thread(thread)
+
+
+def _duplicate_of(data: dict[str, Any], errors: dict[str, str], *, required: bool) -> Thread | None:
+    raw = data.get("duplicate_of")
+    if raw is None:
+        if required:
+            errors["duplicate_of"] = "Give the id of the thread this one duplicates."
+        return None
+    found = queries.thread_by_reference(str(raw)) if isinstance(raw, (int, str)) and not isinstance(raw, bool) \
+        else None
+    if found is None:
+        errors["duplicate_of"] = "Give the id of an existing thread."
+    return found
+
+
+@bp.post("/users/<username>/sanctions")
+def sanction_user(username: str):
+    """Suspend, silence, or lift either; answers the user's standing."""
+    user = auth.require_user()
+    target = get_user(username)
+    if target is None:
+        raise NotFound("No user has this name.")
+    data = json_body(allowed=("action", "duration", "reason"))
+    errors: dict[str, str] = {}
+    name = optional_text(data, "action", errors) or ""
+    duration = optional_text(data, "duration", errors) or ""
+    reason = optional_text(data, "reason", errors) or ""
+    if name not in SANCTION_ACTIONS and "action" not in errors:
+        errors["action"] = f"Use one of: {', '.join(SANCTION_ACTIONS)}."
+    if errors:
+        raise Invalid(errors)
+    require(user, "user.suspend", target)
+    if name in ("suspend", "silence"):
+        fn = services.suspend_user if name == "suspend" else services.silence_user
+        target = fn(target, by=user, duration=duration, reason=reason)
+    else:
+        fn = services.unsuspend_user if name == "unsuspend" else services.unsilence_user
+        target = fn(target, by=user, reason=reason)
+    return _standing(target)
+
+
+def _standing(u: User) -> dict[str, Any]:
+    return {"user": serializers.user(u),
+            "suspended_until": serializers.timestamp(u.suspended_until) if u.is_suspended else None,
+            "silenced_until": serializers.timestamp(u.silenced_until) if u.is_silenced else None,
+            "reason": u.suspension_reason or "" if (u.is_suspended or u.is_silenced) else ""}
+
+
 @bp.get("/moderation/audit-log")
 def audit_log():
     """Moderation actions, newest first."""
     user = auth.require_user()
-    if not user.is_moderator:
-        raise Forbidden(Decision(False, "The audit log is for moderators and staff."))
+    require(user, "moderation.audit")
     filters = queries.parse_audit_filters(request.args)
     limit = query_int("limit", queries.AUDIT_PAGE, low=1, high=100)
     page = queries.audit_log(**filters, per_page=limit)
@@ -179,11 +268,26 @@ SCHEMAS = {
     "ReviewQueue": _obj({"items": {"type": "array", "items": _ref("ReviewItem")},
                          "total": {"type": "integer", "minimum": 0}, "page": ID, "has_next": {"type": "boolean"}}),
     "ReviewAction": _obj({
-        "action": {"type": "string", "enum": list(API_ACTIONS)},
+        "action": {"type": "string", "enum": list(API_ACTIONS + ITEM_THREAD_ACTIONS)},
         "reason": {**TEXT, "description": "Recorded in the audit log; shown to suspended users."},
         "duration": {"type": "string", "enum": list(queries.DURATIONS), "description": "suspend and silence."},
         "body": {**TEXT, "description": "The new text, for edit_approve."},
-    }, optional=("reason", "duration", "body")),
+        "duplicate_of": {**ID, "description": "The earlier thread's id, for close_duplicate."},
+    }, optional=("reason", "duration", "body", "duplicate_of")),
+    "ThreadModeration": _obj({
+        "action": {"type": "string", "enum": list(THREAD_ACTIONS)},
+        "reason": {**TEXT, "description": "Recorded in the audit log."},
+        "duplicate_of": {**ID, "description": "The earlier thread's id; required for close_duplicate."},
+    }, optional=("reason", "duplicate_of")),
+    "Sanction": _obj({
+        "action": {"type": "string", "enum": list(SANCTION_ACTIONS)},
+        "duration": {"type": "string", "enum": list(queries.DURATIONS), "description": "suspend and silence."},
+        "reason": {**TEXT, "description": "Shown to the user; required to suspend or silence."},
+    }, optional=("duration", "reason")),
+    "Standing": _obj({
+        "user": _ref("User"), "suspended_until": NULLABLE_TIME, "silenced_until": NULLABLE_TIME,
+        "reason": {**TEXT, "description": "Why, as the user sees it; empty in good standing."},
+    }),
     "AuditEntry": _obj({
         "id": ID, "action": TEXT, "actor": {**NULL_USER, "description": "Null for automatic actions."},
         "target_type": {"type": "string", "enum": ["post", "user", "thread"]}, "target_id": ID,
@@ -200,6 +304,8 @@ PAGE = _query("page", {"type": "integer", "minimum": 1, "default": 1}, "Page num
 def openapi_part() -> dict[str, Any]:
     item_id = {"name": "item_id", "in": "path", "required": True, "schema": ID}
     post_id = {"name": "post_id", "in": "path", "required": True, "schema": ID}
+    thread_id = {"name": "thread_id", "in": "path", "required": True, "schema": ID}
+    username = {"name": "username", "in": "path", "required": True, "schema": {"type": "string"}}
     limit = _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Rows per page.")
     return {
         "paths": {
@@ -221,6 +327,16 @@ def openapi_part() -> dict[str, Any]:
                 "actOnReviewItem", "Decide a review item; answers the item.", ok="200", schema="ReviewItem",
                 errors=(400, 403, 404, 409, 413, 415, 422), security=TOKEN, body="ReviewAction",
                 params=(item_id,), description="409 when the item was already decided.")},
+            "/threads/{thread_id}/moderation": {"post": _op(
+                "moderateThread", "Lock, unlock, close as a duplicate, or reopen a thread.", ok="200",
+                schema="Thread", errors=(400, 403, 404, 409, 413, 415, 422), security=TOKEN, body="ThreadModeration",
+                params=(thread_id,), description="Locking needs a moderator; closing and reopening need the "
+                "close privilege. 409 when the thread is already in that state.")},
+            "/users/{username}/sanctions": {"post": _op(
+                "sanctionUser", "Suspend or silence a user, or lift either.", ok="200", schema="Standing",
+                errors=(400, 403, 404, 409, 413, 415, 422), security=TOKEN, body="Sanction", params=(username,),
+                description="Moderators sanction members; only admins sanction moderators, staff and admins. "
+                "409 when lifting what is not in force.")},
             "/moderation/audit-log": {"get": _op(
                 "listAuditLog", "Moderation actions, newest first.", ok="200", schema="AuditLog",
                 errors=(403, 422), security=TOKEN, params=(

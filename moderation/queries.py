@@ -228,15 +228,6 @@ def get_item(item_id: int) -> ReviewItem | None:
     return db.session.get(ReviewItem, item_id) if 0 < item_id < 2**63 else None
 
 
-def my_flags(posts: list[Post], user: Any) -> dict[int, Flag]:
-    """The viewer's own flag on each of ``posts``, to show them its outcome."""
-    if not posts or not getattr(user, "is_authenticated", False):
-        return {}
-    rows = db.session.execute(sa.select(Flag).where(
-        Flag.user_id == user.id, Flag.post_id.in_([p.id for p in posts]))).scalars()
-    return {f.post_id: f for f in rows}
-
-
 def my_flags_in_thread(thread_id: int, user: Any) -> dict[int, Flag]:
     """The viewer's flags on every post of a thread, keyed by post id."""
     rows = db.session.execute(sa.select(Flag).join(Post, Post.id == Flag.post_id).where(
@@ -294,6 +285,7 @@ class AuditRow:
     actor: User | None
     target_user: User | None
     post: Post | None
+    thread: Thread | None = None
 
 
 def audit_log(*, moderator: str = "", action: str = "", user: str = "", since: date | None = None,
@@ -309,9 +301,11 @@ def audit_log(*, moderator: str = "", action: str = "", user: str = "", since: d
         who = _user_by_name(user)
         target = who.id if who else -1
         their_posts = sa.select(Post.id).where(Post.author_id == target)
+        their_threads = sa.select(Thread.id).where(Thread.author_id == target)
         query = query.where(sa.or_(
             sa.and_(ModerationAction.target_type == "user", ModerationAction.target_id == target),
-            sa.and_(ModerationAction.target_type == "post", ModerationAction.target_id.in_(their_posts))))
+            sa.and_(ModerationAction.target_type == "post", ModerationAction.target_id.in_(their_posts)),
+            sa.and_(ModerationAction.target_type == "thread", ModerationAction.target_id.in_(their_threads))))
     if since:
         query = query.where(ModerationAction.created_at >= datetime.combine(since, time(), timezone.utc))
     if until:
@@ -332,11 +326,15 @@ def audit_rows(actions: list[ModerationAction]) -> list[AuditRow]:
     user_ids |= {p.author_id for p in posts.values()}
     users = {u.id: u for u in db.session.execute(sa.select(User).where(User.id.in_(user_ids))).scalars()} \
         if user_ids else {}
+    thread_ids = [a.target_id for a in actions if a.target_type == "thread"]
+    threads = {t.id: t for t in db.session.execute(sa.select(Thread).where(Thread.id.in_(thread_ids))).scalars()} \
+        if thread_ids else {}
     rows = []
     for a in actions:
         post = posts.get(a.target_id) if a.target_type == "post" else None
         target = users.get(a.target_id) if a.target_type == "user" else (users.get(post.author_id) if post else None)
-        rows.append(AuditRow(a, users.get(a.actor_id), target, post))
+        rows.append(AuditRow(a, users.get(a.actor_id), target, post, threads.get(a.target_id)
+                             if a.target_type == "thread" else None))
     return rows
 
 

@@ -130,10 +130,10 @@ def _locked_pending(item: ReviewItem) -> ReviewItem:
 # -- flags ---------------------------------------------------------------------------
 
 def flag_weight(user: User) -> int:
-    """1 + the flagger's trust bonus: +1 with the review-queue privilege; staff weigh more."""
+    """1 + the flagger's trust bonus: +1 with the trusted-flags privilege; staff weigh more."""
     if user.is_moderator:
         return STAFF_FLAG_WEIGHT
-    return 2 if can(user, "review.access") else 1
+    return 2 if can(user, "post.trusted_flag") else 1
 
 
 def flag_post(post: Post, *, by: User, reason: str, note: str = "",
@@ -245,6 +245,7 @@ def perform(item: ReviewItem, action: str, *, by: User, reason: str = "", **kw: 
     with write_transaction():
         item = _locked_pending(item)
         target = db.session.get(Post if item.target_type == "post" else User, item.target_id)
+        require(by, "moderation.act", target)
         if item.target_type == "user":
             _perform_on_user(item, target, action, by=by, reason=reason, duration=kw.get("duration"))
         else:

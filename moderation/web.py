@@ -4,8 +4,8 @@ Views are thin: parse, authorize through :func:`forum.permissions.can`, call one
 service from :mod:`moderation.services`, redirect (POST/redirect/GET). Every action
 also answers JSON when a script asks for it (``Accept: application/json``), which is
 how ``static/js/moderation.js`` decides an item in one keypress. The forum's
-templates know nothing of moderation: they call ``post_actions(post)`` and
-``nav_badges()`` when those exist, and this module provides them.
+templates know nothing of moderation: this module provides their ``post_actions``,
+``thread_tools``, ``profile_panels`` and ``nav_badges`` hooks (:mod:`forum.hooks`).
 """
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from flask import Blueprint, Flask, flash, g, jsonify, redirect, render_template
 from flask_login import current_user
 from markupsafe import Markup
 
+from forum import hooks
 from forum.db import Conflict
-from forum.errors import Forbidden, Invalid, NotFound, require
-from forum.models import Post
-from forum.permissions import LOGIN, Decision, can
-from forum.threads.actions import acting_user, action, post_url, readable_post, wants_json
+from forum.errors import Invalid, NotFound, require
+from forum.accounts.services import get_user
+from forum.models import Post, Thread, User
+from forum.permissions import can
+from forum.threads.actions import (acting_user, action, post_url, readable_post, readable_thread, thread_url,
+                                   wants_json)
 
 from . import api, queries, services
 
@@ -33,13 +36,6 @@ MESSAGES = {
     "suspend": "The author is suspended.", "silence": "The author is silenced.",
     "lock": "Thread locked.", "close_duplicate": "Thread closed as a duplicate.",
 }
-
-
-def _audit_access(user) -> Decision:
-    """Moderators and staff read the audit log: who did what is part of the job."""
-    if not getattr(user, "is_authenticated", False):
-        return LOGIN
-    return Decision(True) if user.is_moderator else Decision(False, "The audit log is for moderators and staff.")
 
 
 # -- Flagging ------------------------------------------------------------------------
@@ -230,14 +226,132 @@ def bulk():
     return _back()
 
 
+# -- Threads: lock, close as duplicate, reopen ---------------------------------------
+
+THREAD_TOOL_ACTIONS = {
+    "lock": ("thread.lock", "Thread locked: it takes no new answers."),
+    "unlock": ("thread.lock", "Thread unlocked."),
+    "close_duplicate": ("thread.close", "Thread closed as a duplicate."),
+    "reopen": ("thread.close", "Thread reopened."),
+}
+
+
+def thread_tools(thread: Thread) -> list[Markup]:
+    """The moderation card in a thread's sidebar, for people who may lock or close it."""
+    if not current_user.is_authenticated:
+        return []
+    allowed = {name: bool(can(current_user, permission, thread))
+               for name, (permission, _message) in THREAD_TOOL_ACTIONS.items()}
+    if not any(allowed.values()):
+        return []
+    return [Markup(render_template("moderation/_thread_tools.html", thread=thread, allowed=allowed))]
+
+
+@bp.post("/t/<int:thread_id>/moderate")
+@action
+def moderate_thread(thread_id: int):
+    """Lock, unlock, close as a duplicate of another thread, or reopen."""
+    thread = readable_thread(thread_id)
+    name = request.form.get("action") or ""
+    if name not in THREAD_TOOL_ACTIONS:
+        raise Invalid({"action": "Choose lock, unlock, close as duplicate or reopen."})
+    permission, message = THREAD_TOOL_ACTIONS[name]
+    require(current_user, permission, thread)
+    reason = (request.form.get("reason") or "").strip()
+    by = acting_user()
+    try:
+        if name == "close_duplicate":
+            original = queries.thread_by_reference(request.form.get("duplicate") or "")
+            if original is None:
+                raise Invalid({"duplicate": "Paste the link (or the number) of the thread this one duplicates."})
+            services.close_as_duplicate(thread, duplicate_of=original, by=by, reason=reason)
+        else:
+            {"lock": services.lock_thread, "unlock": services.unlock_thread,
+             "reopen": services.reopen_thread}[name](thread, by=by, reason=reason)
+    except Invalid as exc:
+        if wants_json():
+            raise
+        flash(" ".join(exc.errors.values()), "error")
+        return redirect(thread_url(thread))
+    except Conflict as exc:
+        if wants_json():
+            return jsonify(error=str(exc)), 409
+        flash(str(exc), "info")
+        return redirect(thread_url(thread))
+    if wants_json():
+        return jsonify(thread=thread.id, action=name, message=message)
+    flash(message, "success")
+    return redirect(thread_url(thread))
+
+
+# -- Users: suspend, silence, lift ---------------------------------------------------
+
+SANCTIONS = {
+    "suspend": "suspended", "silence": "silenced", "unsuspend": "no longer suspended",
+    "unsilence": "no longer silenced",
+}
+
+
+def profile_panels(user: User, where: str = "content") -> list[Markup]:
+    """On a profile's sidebar, for moderators: the account's standing and sanctions."""
+    if where != "sidebar" or not current_user.is_authenticated or not can(current_user, "moderation.audit"):
+        return []
+    return [Markup(render_template("moderation/_profile_panel.html", user=user,
+                                   history=queries.author_histories([user]).get(user.id),
+                                   can_sanction=bool(can(current_user, "user.suspend", user))))]
+
+
+@bp.route("/u/<username>/moderate", methods=["GET", "POST"])
+@action
+def moderate_user(username: str):
+    """A member's moderation record, and the form to suspend, silence or lift either."""
+    user = get_user(username)
+    if user is None:
+        raise NotFound()
+    require(current_user, "moderation.audit")
+    values = {"action": "suspend", "duration": "24h", "reason": ""}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        require(current_user, "user.suspend", user)
+        values = {k: (request.form.get(k) or "").strip() for k in values}
+        name = values["action"]
+        try:
+            if name not in SANCTIONS:
+                raise Invalid({"action": "Choose suspend, silence, unsuspend or unsilence."})
+            if name in ("suspend", "silence"):
+                fn = services.suspend_user if name == "suspend" else services.silence_user
+                fn(user, by=acting_user(), duration=values["duration"], reason=values["reason"])
+            else:
+                fn = services.unsuspend_user if name == "unsuspend" else services.unsilence_user
+                fn(user, by=acting_user(), reason=values["reason"])
+        except Invalid as exc:
+            if wants_json():
+                raise
+            errors = exc.errors
+        except Conflict as exc:
+            if wants_json():
+                return jsonify(error=str(exc)), 409
+            errors = {"action": str(exc)}
+        else:
+            message = f"{user.name} is {SANCTIONS[name]}."
+            if wants_json():
+                return jsonify(user=user.username, action=name, message=message)
+            flash(message, "success")
+            return redirect(url_for("moderation.moderate_user", username=user.username))
+    return render_template("moderation/user.html", user=user, values=values, errors=errors,
+                           durations=queries.DURATIONS,
+                           history=queries.author_histories([user]).get(user.id),
+                           record=queries.audit_log(user=user.username, per_page=20).items,
+                           can_sanction=bool(can(current_user, "user.suspend", user)),
+                           refusal=can(current_user, "user.suspend", user).reason), 422 if errors else 200
+
+
 # -- The audit log -------------------------------------------------------------------
 
 @bp.get("/admin/audit")
 def audit():
     """Every moderation action, newest first, filterable by who, what, whom and when."""
-    decision = _audit_access(current_user)
-    if not decision:
-        raise Forbidden(decision)
+    require(current_user, "moderation.audit")
     try:
         filters = queries.parse_audit_filters(request.args)
     except Invalid as exc:
@@ -252,8 +366,10 @@ def init_app(app: Flask) -> None:
     """Register the pages, the API and the template hooks."""
     app.register_blueprint(bp)
     api.init_app(app)
-    app.add_template_global(post_actions, "post_actions")
-    app.add_template_global(nav_badges, "nav_badges")
+    hooks.provide(app, "post_actions", post_actions)
+    hooks.provide(app, "nav_badges", nav_badges)
+    hooks.provide(app, "thread_tools", thread_tools)
+    hooks.provide(app, "profile_panels", profile_panels)
     app.add_template_filter(queries.reason_label, "flag_reason")
     app.add_template_filter(queries.action_label, "moderation_action")
     app.add_template_filter(queries.since_label, "account_age")

@@ -35,20 +35,20 @@ PRIVILEGE_LABELS: dict[str, str] = {
     "post_links": "Posting links freely",
     "edit_others": "Editing others' posts",
     "post_without_review": "Posting without review",
-    "review_queue": "The review queue",
+    "trusted_flags": "Trusted flags: each of your flags counts double in the review queue",
     "close_reopen": "Closing and reopening threads",
 }
 
 PRESETS: dict[str, dict[str, int]] = {
     # A young community: almost everything open, only the destructive powers earned.
     "small": {"vote_up": 1, "flag": 1, "vote_down": 50, "post_links": 1, "edit_others": 500,
-              "post_without_review": 1, "review_queue": 100, "close_reopen": 750},
+              "post_without_review": 1, "trusted_flags": 100, "close_reopen": 750},
     # Apache Answer's default community size.
     "medium": {"vote_up": 8, "flag": 8, "vote_down": 125, "post_links": 8, "edit_others": 1000,
-               "post_without_review": 5, "review_queue": 400, "close_reopen": 1500},
+               "post_without_review": 5, "trusted_flags": 400, "close_reopen": 1500},
     # Stack Exchange's thresholds.
     "large": {"vote_up": 15, "flag": 15, "vote_down": 125, "post_links": 10, "edit_others": 2000,
-              "post_without_review": 10, "review_queue": 500, "close_reopen": 3000},
+              "post_without_review": 10, "trusted_flags": 500, "close_reopen": 3000},
 }
 DEFAULT_PRESET = "medium"
 

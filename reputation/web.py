@@ -1,9 +1,9 @@
 """Reputation's pages and the pieces it adds to the forum's pages.
 
 The ``reputation`` blueprint serves the badges page, the leaderboard and each
-member's full ledger. The forum's templates know nothing of reputation: they call
-``profile_panels(user, where)`` and ``nav_links()`` when those exist, and this module
-provides them, so the forum renders without this package and never imports it.
+member's full ledger. The forum's templates know nothing of reputation: this module
+provides their ``profile_panels`` and ``nav_links`` hooks (:mod:`forum.hooks`), so the
+forum renders without this package and never imports it.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, current_app, render_template, request, url_f
 from flask_login import current_user
 from markupsafe import Markup
 
+from forum import hooks
 from forum.accounts.services import get_user
 from forum.errors import Invalid, NotFound
 from forum.models import Post, User
@@ -147,6 +148,6 @@ def init_app(app: Flask) -> None:
     """Register the pages, the API endpoints and the template hooks."""
     app.register_blueprint(bp)
     api.init_app(app)
-    app.add_template_global(profile_panels, "profile_panels")
-    app.add_template_global(nav_links, "nav_links")
+    hooks.provide(app, "profile_panels", profile_panels)
+    hooks.provide(app, "nav_links", nav_links)
     app.add_template_filter(queries.reason_label, "reason_label")

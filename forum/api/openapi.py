@@ -46,6 +46,7 @@ THREAD = _obj({
     "score": {"type": "integer"}, "answer_count": {"type": "integer", "minimum": 0},
     "accepted_answer_id": {"type": ["integer", "null"]},
     "category": _ref("CategoryRef"), "tags": TAGS, "author": _ref("User"), "locked": {"type": "boolean"},
+    "duplicate_of_id": {"type": ["integer", "null"], "description": "Set when closed as a duplicate of that thread."},
     "created_at": TIME, "last_activity_at": TIME,
     "url": {"type": "string", "format": "uri", "description": "The thread's page in the browser."},
 })

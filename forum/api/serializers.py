@@ -52,6 +52,7 @@ def thread(t: Thread) -> dict[str, Any]:
         "tags": [tag.name for tag in t.tags],
         "author": user(t.author),
         "locked": t.locked,
+        "duplicate_of_id": t.duplicate_of_id,
         "created_at": timestamp(t.created_at),
         "last_activity_at": timestamp(t.last_activity_at),
         # The canonical page address, so following it costs no redirect.

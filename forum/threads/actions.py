@@ -101,6 +101,13 @@ def action(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def readable_thread(thread_id: int) -> Thread:
+    """Load a thread the current user may see (a hidden one 404s like a missing one)."""
+    thread = services.get_thread(thread_id)
+    require(current_user, "thread.read", thread)
+    return thread
+
+
 def readable_post(post_id: int) -> Post:
     """Load a post the current user may see (a hidden post 404s like a missing one)."""
     post = services.get_post(post_id)

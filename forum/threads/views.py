@@ -18,7 +18,7 @@ from .. import markup, ratelimit
 from ..errors import Forbidden, Invalid, NotFound, require
 from ..models import Category, Post, Thread
 from . import actions, diffs, queries, services
-from .actions import acting_user, bad_request, post_url, readable_post, thread_url
+from .actions import acting_user, bad_request, post_url, readable_post, readable_thread, thread_url
 from .validation import normalize_tag, slugify
 
 bp = Blueprint("threads", __name__)
@@ -113,17 +113,11 @@ def _thread_page(thread: Thread, *, form: dict[str, str] | None = None, errors: 
                            errors=errors or {}, preview=preview, editor_help=EDITOR_HELP, related=related), status
 
 
-def _readable_thread(thread_id: int) -> Thread:
-    thread = services.get_thread(thread_id)
-    require(current_user, "thread.read", thread)
-    return thread
-
-
 @bp.route("/t/<int:thread_id>")
 @bp.route("/t/<int:thread_id>/<slug>")
 def show(thread_id: int, slug: str | None = None):
     """Show a thread; any other address for it moves permanently to the canonical one."""
-    thread = _readable_thread(thread_id)
+    thread = readable_thread(thread_id)
     if slug != slugify(thread.title):
         return redirect(thread_url(thread, **_query("thread_id", "slug", "anchor")), 301)
     return _thread_page(thread)
@@ -132,7 +126,7 @@ def show(thread_id: int, slug: str | None = None):
 @bp.route("/t/<int:thread_id>/answers", methods=["POST"])
 @ratelimit.posting_limit
 def answer(thread_id: int):
-    thread = _readable_thread(thread_id)
+    thread = readable_thread(thread_id)
     form = _form("body")
     if _wants_preview():
         html, errors = _preview(form["body"])
@@ -187,7 +181,7 @@ def _posting_too_fast(exc: RateLimitExceeded):
     errors = {"body": ratelimit.message(seconds)}
     if request.endpoint == "threads.answer":
         try:
-            thread = _readable_thread(request.view_args["thread_id"])
+            thread = readable_thread(request.view_args["thread_id"])
         except (Forbidden, NotFound):
             # The limit is checked before the view; a bad thread gets the plain 429 page.
             return ratelimit.too_many_requests(seconds)

@@ -14,7 +14,7 @@ from .people import PASSWORD, answer_article
 def live_app(make_app):
     """The browser app with a small community's thresholds: everyone may flag."""
     app = make_app(WTF_CSRF_ENABLED=True, PRIVILEGES={"vote_up": 1, "vote_down": 1, "flag": 1,
-                                                      "post_without_review": 1, "review_queue": 100})
+                                                      "post_without_review": 1, "trusted_flags": 100})
     with app.app_context():
         factories.category("Getting started", "Installing, signing in and first steps.")
     return app

@@ -14,17 +14,17 @@ from flask_login import AnonymousUserMixin
 
 from forum import create_app, permissions
 from forum.db import utcnow
-from forum.models import Post, PostState, Role, Thread, User
+from forum.models import Post, PostState, Role, Thread, ThreadStatus, User
 
 # Thresholds pinned for this test (Stack Exchange's), so the reputation columns mean
 # something whatever the defaults become: a new member (1) has no privilege, a member
-# (200) has those up to 200 but not editing others' posts, the review queue or closing.
+# (200) has those up to 200 but not editing others' posts, trusted flags or closing.
 PRIVILEGES = {"vote_up": 15, "flag": 15, "vote_down": 125, "post_links": 10, "edit_others": 2000,
-              "post_without_review": 10, "review_queue": 500, "close_reopen": 3000}
+              "post_without_review": 10, "trusted_flags": 500, "close_reopen": 3000}
 #: The action that asks for each privilege.
 PRIVILEGE_ACTIONS = {"vote_up": "post.vote_up", "flag": "post.flag", "vote_down": "post.vote_down",
                      "post_links": "post.links", "edit_others": "post.edit",
-                     "post_without_review": "post.skip_review", "review_queue": "review.access",
+                     "post_without_review": "post.skip_review", "trusted_flags": "post.trusted_flag",
                      "close_reopen": "thread.close"}
 
 #: The people in the matrix, as (role, reputation, suspended).
@@ -63,6 +63,7 @@ MATRIX = [
     ("thread.answer",   "others' thread",                   "L", "Y", "Y", "N", "Y", "Y", "Y"),
     ("thread.answer",   "own thread",                       "L", "Y", "Y", "N", "Y", "Y", "Y"),
     ("thread.answer",   "locked thread",                    "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("thread.answer",   "closed thread",                    "L", "N", "N", "N", "Y", "Y", "Y"),
 
     ("post.edit",       "own post",                         "L", "Y", "Y", "N", "Y", "Y", "Y"),
     ("post.edit",       "others' post",                     "L", "N", "N", "N", "Y", "Y", "Y"),
@@ -112,7 +113,14 @@ MATRIX = [
     ("review.access",   "-",                                "L", "N", "N", "N", "Y", "Y", "Y"),
     ("thread.close",    "visible thread",                   "L", "N", "N", "N", "Y", "Y", "Y"),
     ("thread.lock",     "visible thread",                   "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("post.trusted_flag", "-",                              "L", "N", "N", "N", "Y", "Y", "Y"),
     ("moderation.act",  "-",                                "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("moderation.act",  "others' post",                     "L", "N", "N", "N", "Y", "Y", "Y"),
+    # Another moderator decides flags on a moderator's own post; admins are the last resort.
+    ("moderation.act",  "own post",                         "L", "N", "N", "N", "N", "N", "Y"),
+    ("moderation.act",  "own account",                      "L", "N", "N", "N", "N", "N", "Y"),
+    ("moderation.act",  "other account",                    "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("moderation.audit", "-",                               "L", "N", "N", "N", "Y", "Y", "Y"),
 
     ("user.suspend",    "own account",                      "L", "N", "N", "N", "N", "N", "N"),
     ("user.suspend",    "other account",                    "L", "N", "N", "N", "Y", "Y", "Y"),
@@ -140,8 +148,9 @@ def _person(column: str, ident: int):
                 suspended_until=utcnow() + timedelta(days=3) if suspended else None)
 
 
-def _thread(author_id: int, *, state=PostState.VISIBLE, locked=False, answers=0) -> Thread:
-    return Thread(id=10, author_id=author_id, state=state, locked=locked, answer_count=answers)
+def _thread(author_id: int, *, state=PostState.VISIBLE, locked=False, answers=0,
+            status=ThreadStatus.OPEN) -> Thread:
+    return Thread(id=10, author_id=author_id, state=state, locked=locked, answer_count=answers, status=status)
 
 
 def _post(author_id: int, *, state=PostState.VISIBLE, question=False, thread: Thread | None = None) -> Post:
@@ -157,6 +166,7 @@ TARGETS = {
     "others' thread": lambda me: _thread(OTHER_ID),
     "own thread": lambda me: _thread(me),
     "locked thread": lambda me: _thread(OTHER_ID, locked=True),
+    "closed thread": lambda me: _thread(OTHER_ID, status=ThreadStatus.CLOSED),
     "hidden thread": lambda me: _thread(OTHER_ID, state=PostState.HIDDEN),
     "own hidden thread": lambda me: _thread(me, state=PostState.HIDDEN),
     "deleted thread": lambda me: _thread(OTHER_ID, state=PostState.DELETED),

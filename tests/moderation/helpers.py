@@ -9,7 +9,7 @@ from moderation.models import ModerationAction, ReviewItem
 from tests import factories
 
 #: Privileges pinned low, except the review queue: "a member" may flag but not review.
-PRIVILEGES = {"vote_up": 1, "vote_down": 1, "flag": 1, "post_without_review": 1, "review_queue": 500,
+PRIVILEGES = {"vote_up": 1, "vote_down": 1, "flag": 1, "post_without_review": 1, "trusted_flags": 500,
               "close_reopen": 3000}
 
 

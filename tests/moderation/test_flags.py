@@ -88,7 +88,7 @@ def test_the_daily_flag_cap_refuses_the_next_flag(make_app):
 
 
 def test_flags_from_trusted_people_and_moderators_weigh_more(make_app):
-    app = make_app(PRIVILEGES={"flag": 1, "review_queue": 500, "post_without_review": 1})
+    app = make_app(PRIVILEGES={"flag": 1, "trusted_flags": 500, "post_without_review": 1})
     with app.app_context():
         post = factories.thread().question
         trusted = factories.user()

@@ -28,7 +28,7 @@ def _world():
 
 
 #: Everyone may flag and post without review; the queue needs a moderator (or 100 points).
-PRIVILEGES = {"vote_up": 1, "vote_down": 1, "flag": 1, "post_without_review": 1, "review_queue": 100}
+PRIVILEGES = {"vote_up": 1, "vote_down": 1, "flag": 1, "post_without_review": 1, "trusted_flags": 100}
 
 
 @pytest.fixture
