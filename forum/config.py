@@ -84,6 +84,17 @@ class Defaults:
     SECURE_COOKIES = False
     #: Where the search index and other local state live; empty means the instance folder.
     DATA_DIR = ""
+    #: ``whoosh`` (an index under ``DATA_DIR/search``, written by the job worker) or
+    #: ``postgres`` (a ``tsvector`` table kept in each write's own transaction).
+    SEARCH_BACKEND = "whoosh"
+    #: Seconds the index writer waits for the Whoosh write lock before retrying later.
+    SEARCH_WRITER_TIMEOUT = 10.0
+    #: Results per search page.
+    SEARCH_PAGE_SIZE = 20
+    #: Similar threads suggested while someone types a question.
+    SUGGEST_LIMIT = 5
+    #: Characters of a title before suggestions start (Discourse waits for 10).
+    SUGGEST_MIN_CHARS = 10
     #: Seconds "remember me" keeps a browser logged in.
     REMEMBER_SECONDS = 30 * 24 * 3600
 

@@ -15,6 +15,11 @@ renders nothing there. The hooks the forum's templates call:
     Markup in the thread page's sidebar (moderators' lock, close, reopen).
 ``profile_panels(user, where)``
     Markup on a profile; ``where`` is ``"content"`` or ``"sidebar"``.
+``header_search()``
+    Markup in the header, between the navigation and the account menu (the search box).
+``ask_suggestions(title, body, checked)``
+    Markup beside the ask form: threads like the one being typed. ``checked`` is true
+    when the asker pressed "Check for similar questions" (the no-script path).
 """
 from __future__ import annotations
 
@@ -22,7 +27,8 @@ from typing import Any, Callable
 
 from flask import Flask, current_app
 
-NAMES = ("nav_links", "nav_badges", "post_actions", "thread_tools", "profile_panels")
+NAMES = ("nav_links", "nav_badges", "post_actions", "thread_tools", "profile_panels", "header_search",
+         "ask_suggestions")
 
 
 def provide(app: Flask, name: str, fn: Callable[..., list[Any]]) -> None:

@@ -84,3 +84,15 @@ def plain_text(source: str) -> str:
     """Text without markup, for excerpts and e-mail."""
     text = bleach.clean(render(source), tags=set(), strip=True)
     return re.sub(r"\s+", " ", html_lib.unescape(text)).strip()
+
+
+_INLINE_TAG = re.compile(r"</?(?:a|abbr|b|code|del|em|i|kbd|s|span|strong|sub|sup)\b[^>]*>")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def html_text(stored_html: str) -> str:
+    """The text of HTML this module produced (search documents, snippets): cheaper
+    than :func:`plain_text` because the Markdown is not rendered again. Inline tags
+    vanish; block tags become spaces, so words never run together."""
+    text = _TAG.sub(" ", _INLINE_TAG.sub("", stored_html or ""))
+    return re.sub(r"\s+", " ", html_lib.unescape(text)).strip()

@@ -81,8 +81,11 @@ def message(seconds: int) -> str:
 
 
 def _succeeded(response) -> bool:
-    """Only what was created counts: a rejected form costs nothing but a retry."""
-    return response.status_code < 400
+    """Only what was created counts (201, or the redirect to it): a rejected form, a
+    preview or a check for similar questions costs nothing."""
+    if response.status_code == 302:
+        return "/login" not in (response.location or "")
+    return response.status_code in (201, 303)
 
 
 #: Login attempts per client address, failed ones included (that is the point), and

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, request, url_for
+from flask import Flask, request, url_for
 
-from forum.api import auth, problems, serializers
+from forum.accounts.services import get_user
+from forum.api import MAX_ID, auth, plugin_blueprint, register, serializers
 from forum.api.inputs import json_body, optional_text, query_int
-from forum.api.openapi import ID, TEXT, TIME, NULLABLE_TIME, _obj, _op, _query, _ref, extend
+from forum.api.openapi import ID, TEXT, TIME, NULLABLE_TIME, _obj, _op, _query, _ref
 from forum.db import Conflict
 from forum.errors import Invalid, NotFound, require
-from forum.extensions import csrf, db
-from forum.accounts.services import get_user
+from forum.extensions import db
 from forum.models import Post, Thread, User
 from forum.permissions import can
 from forum.web import problem
@@ -26,11 +26,8 @@ from forum.web import problem
 from . import queries, services
 from .models import Flag
 
-bp = Blueprint("moderation_api", __name__, url_prefix="/api/v1")
-bp.before_request(auth.authenticate)
-problems.register(bp)
+bp = plugin_blueprint("moderation_api", __name__)
 
-MAX_ID = 2**63 - 1
 API_ACTIONS = ("approve", "reject", "hide", "dismiss", "edit_approve", "suspend", "silence")
 #: Actions on the item's thread rather than the item.
 ITEM_THREAD_ACTIONS = ("lock", "close_duplicate")
@@ -352,6 +349,4 @@ def openapi_part() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    csrf.exempt(bp)
-    app.register_blueprint(bp)
-    extend(app, openapi_part)
+    register(app, bp, openapi_part)

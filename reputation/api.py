@@ -9,25 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Flask, current_app, request
 
-from forum.api import auth, problems, serializers
+from forum.api import MAX_ID, auth, plugin_blueprint, register, serializers
 from forum.api.inputs import query_int
-from forum.api.openapi import ID, TEXT, TIME, _obj, _op, _query, _ref, extend
+from forum.api.openapi import ID, TEXT, TIME, _obj, _op, _query, _ref
 from forum.errors import Invalid, NotFound
-from forum.extensions import csrf, db
+from forum.extensions import db
 from forum.models import User
 from forum.threads import queries as forum_queries
 
 from . import badges, queries
 from .models import ReputationEvent
 
-bp = Blueprint("reputation_api", __name__, url_prefix="/api/v1")
-bp.before_request(auth.authenticate)
-problems.register(bp)
+bp = plugin_blueprint("reputation_api", __name__)
 
-#: Ids the database can hold; larger ones in a path are simply not found.
-MAX_ID = 2**63 - 1
 MAX_CURSOR = 200
 
 
@@ -174,6 +170,4 @@ def openapi_part() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    csrf.exempt(bp)
-    app.register_blueprint(bp)
-    extend(app, openapi_part)
+    register(app, bp, openapi_part)

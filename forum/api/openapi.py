@@ -125,9 +125,14 @@ RESPONSES: dict[str, Schema] = {
     "UnsupportedMediaType": {"description": "The body is not application/json.", "content": _PROBLEM},
     "Unprocessable": {"description": "Fields break a rule (unknown, null, wrong type, too long, ...); "
                                      "`errors` lists them all.", "content": _PROBLEM},
+    "TooManyRequests": {"description": "Too many requests; `Retry-After` says how many seconds to wait.",
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}}, "content": _PROBLEM},
+    "Unavailable": {"description": "Temporarily unavailable (the search index is being rebuilt); retry soon.",
+                    "content": _PROBLEM},
 }
 _BY_STATUS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
-              413: "TooLarge", 415: "UnsupportedMediaType", 422: "Unprocessable"}
+              413: "TooLarge", 415: "UnsupportedMediaType", 422: "Unprocessable", 429: "TooManyRequests",
+              503: "Unavailable"}
 WRITE_ERRORS = (400, 401, 403, 404, 409, 413, 415, 422)
 
 PUBLIC = [{}, {"bearerAuth": []}]

@@ -7,8 +7,11 @@ for their kind, and retry failures with exponential backoff. A job that keeps fa
 is parked as ``failed``, visible to admins at ``/admin/jobs`` and replayable.
 
 Handlers are registered per app by the package that owns the side effect:
-``jobs.handler(app, "search.index_thread", fn)``; ``fn(payload)`` runs inside an
-app context and may use the session; the worker commits after it returns.
+``jobs.handler(app, "webhook.deliver", fn)``; ``fn(payload)`` runs inside an app
+context and may use the session; the worker commits after it returns. A kind whose
+jobs are cheaper together (search indexing: one index commit for many changes)
+registers ``jobs.batch_handler(app, kind, fn)`` instead: ``fn(payloads)`` gets every
+claimed job of that kind at once, and they succeed or fail together.
 """
 from __future__ import annotations
 
@@ -22,11 +25,12 @@ from .queue import enqueue
 Handler = Callable[[dict[str, Any]], None]
 _KEY = "forum.jobs"
 
-__all__ = ["Job", "JobStatus", "enqueue", "handler", "handlers", "init_app"]
+__all__ = ["Job", "JobStatus", "batch_handler", "enqueue", "handler", "handlers", "init_app"]
 
 
 def init_app(app: Flask) -> None:
-    app.extensions[_KEY] = {}
+    app.extensions.setdefault(_KEY, {})
+    app.extensions.setdefault(_KEY + ".batch", set())
     from . import cli, views  # noqa: F401  (package-internal modules)
 
     cli.init_app(app)
@@ -39,8 +43,18 @@ def init_app(app: Flask) -> None:
 
 def handler(app: Flask, kind: str, fn: Handler) -> None:
     """Run ``fn(payload)`` for jobs of ``kind``."""
-    app.extensions[_KEY][kind] = fn
+    app.extensions.setdefault(_KEY, {})[kind] = fn
+
+
+def batch_handler(app: Flask, kind: str, fn: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Run ``fn(payloads)`` once for all the claimed jobs of ``kind``."""
+    app.extensions.setdefault(_KEY, {})[kind] = fn
+    app.extensions.setdefault(_KEY + ".batch", set()).add(kind)
 
 
 def handlers(app: Flask) -> dict[str, Handler]:
     return app.extensions[_KEY]
+
+
+def batch_kinds(app: Flask) -> set[str]:
+    return app.extensions[_KEY + ".batch"]

@@ -66,45 +66,69 @@ def claim(limit: int = 20, *, name: str | None = None) -> list[int]:
 
 def run(job_id: int) -> bool:
     """Run one claimed job; return whether it succeeded."""
-    from . import handlers
+    return run_batch([job_id])
 
-    job = db.session.get(Job, job_id)
-    if job is None or job.status != JobStatus.RUNNING:
+
+def run_batch(job_ids: list[int]) -> bool:
+    """Run claimed jobs of one kind together: one handler call for a batch kind, the
+    plain handler for a single job. They succeed (and are marked done) or fail together."""
+    from . import batch_kinds, handlers
+
+    jobs = [j for j in (db.session.get(Job, i) for i in job_ids) if j is not None and j.status == JobStatus.RUNNING]
+    if not jobs:
         return False
-    kind, payload = job.kind, dict(job.payload or {})
+    kind = jobs[0].kind
+    ids = [j.id for j in jobs]
+    payloads = [dict(j.payload or {}) for j in jobs]
     fn = handlers(current_app).get(kind)
     try:
         if fn is None:
             raise LookupError(f"no handler registered for job kind {kind!r}")
         with write_transaction():
-            fn(payload)
-            done = db.session.get(Job, job_id)
-            done.status = JobStatus.DONE
-            done.finished_at = utcnow()
-            done.locked_until = None
-            done.last_error = None
+            if kind in batch_kinds(current_app):
+                fn(payloads)
+            else:
+                (payload,) = payloads
+                fn(payload)
+            db.session.execute(sa.update(Job).where(Job.id.in_(ids)).values(
+                status=JobStatus.DONE, finished_at=utcnow(), locked_until=None, last_error=None))
         return True
     except Exception:
         error = traceback.format_exc(limit=8)
-        log.warning("job %s (%s) failed: %s", job_id, kind, error.strip().splitlines()[-1])
+        log.warning("job %s (%s) failed: %s", ids[0] if len(ids) == 1 else f"batch of {len(ids)}", kind,
+                    error.strip().splitlines()[-1])
         with write_transaction():
-            failed = db.session.get(Job, job_id)
-            failed.last_error = error[-4000:]
-            failed.locked_until = None
-            if failed.attempts >= failed.max_attempts:
-                failed.status = JobStatus.FAILED
-                failed.finished_at = utcnow()
-            else:
-                failed.status = JobStatus.PENDING
-                failed.run_at = utcnow() + backoff(failed.attempts)
+            for job_id in ids:
+                failed = db.session.get(Job, job_id)
+                failed.last_error = error[-4000:]
+                failed.locked_until = None
+                if failed.attempts >= failed.max_attempts:
+                    failed.status = JobStatus.FAILED
+                    failed.finished_at = utcnow()
+                else:
+                    failed.status = JobStatus.PENDING
+                    failed.run_at = utcnow() + backoff(failed.attempts)
         return False
 
 
-def work_once(limit: int = 20) -> int:
-    """Claim and run one batch; return how many jobs were run."""
+def work_once(limit: int = 100) -> int:
+    """Claim and run one batch; return how many jobs were run. Jobs of a batch kind
+    run together, the others one by one, in the order they were claimed."""
+    from . import batch_kinds
+
     ids = claim(limit)
+    if not ids:
+        return 0
+    kinds = dict(db.session.execute(sa.select(Job.id, Job.kind).where(Job.id.in_(ids))).all())
+    batched = batch_kinds(current_app)
+    groups: dict[str, list[int]] = {}
     for job_id in ids:
-        run(job_id)
+        if kinds.get(job_id) in batched:
+            groups.setdefault(kinds[job_id], []).append(job_id)
+        else:
+            run_batch([job_id])
+    for group in groups.values():
+        run_batch(group)
     return len(ids)
 
 

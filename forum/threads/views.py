@@ -146,8 +146,8 @@ def _category_options() -> list[tuple[int, str]]:
 
 
 def _ask_page(form: dict[str, str], *, errors: dict[str, str] | None = None, preview: str | None = None,
-              status: int = 200):
-    return render_template("threads/ask.html", form=form, errors=errors or {}, preview=preview,
+              status: int = 200, checked: bool = False):
+    return render_template("threads/ask.html", form=form, errors=errors or {}, preview=preview, checked=checked,
                            category_options=_category_options(), editor_help=EDITOR_HELP), status
 
 
@@ -165,6 +165,10 @@ def ask():
     if _wants_preview():
         html, errors = _preview(form["body"])
         return _ask_page(form, errors=errors, preview=html, status=400 if errors else 200)
+    if request.form.get("check"):
+        # "Check for similar questions": the form again, with what was typed and
+        # whatever the ``ask_suggestions`` hook finds for it.
+        return _ask_page(form, checked=True)
     try:
         thread = services.ask(author=acting_user(), title=form["title"], body=form["body"],
                               category_id=form["category"], tags=form["tags"])
