@@ -23,9 +23,12 @@ def _expected_count() -> int:
 
 
 @group.command("reindex")
-def reindex_command() -> None:
+@click.option("--if-missing", is_flag=True, help="Only when there is no usable index (first start).")
+def reindex_command(if_missing: bool) -> None:
     """Rebuild the whole index from the database and swap it in atomically."""
     backend = indexing.backend()
+    if if_missing and backend.healthy():
+        return
     started = time.perf_counter()
     with click.progressbar(length=_expected_count(), label=f"Indexing ({backend.name})",
                            show_pos=True, show_percent=True) as bar:
