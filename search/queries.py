@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any, Callable
 
 import sqlalchemy as sa
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, has_request_context, request, session
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
@@ -191,13 +191,14 @@ def categories() -> list[Category]:
 # -- the search log ------------------------------------------------------------------
 
 def session_id() -> str:
-    """A random id for this browser session; nothing personal."""
+    """A random id for this browser session; nothing personal. API clients without a
+    session cookie get none (and no cookie either); the ask page's script has one."""
     if not has_request_context():
         return ""
     sid = session.get("search_sid")
-    if not sid:
+    if not sid and not request.path.startswith("/api/"):
         sid = session["search_sid"] = secrets.token_hex(8)
-    return sid
+    return sid or ""
 
 
 def scrub(text: str) -> str:

@@ -70,6 +70,7 @@ def header_search() -> list[Markup]:
 def ask_suggestions(title: str, body: str, checked: bool) -> list[Markup]:
     """Similar threads under the title: found now when the asker pressed "Check for
     similar questions" (works without scripts), fetched while typing otherwise."""
+    queries.session_id()  # the script's suggestions are logged in this browser's session
     results, log_id = (queries.suggest(f"{title} {body[:200]}", current_user) if checked and title.strip()
                        else ([], None))
     return [Markup(render_template("search/_ask_suggestions.html", results=results, log_id=log_id,

@@ -49,6 +49,8 @@ def test_search_answers_ranked_results_with_snippets(client, world, spec):
     first = body["results"][0]
     assert (first["id"], first["solved"], first["kind"]) == (world["solved"], True, "thread")
     assert "<mark" in first["snippet_html"] and first["url"].endswith("-change")
+    # Logged without handing an API client a session cookie.
+    assert "Set-Cookie" not in resp.headers
 
 
 def test_filters_and_cursor_pages(client, world):
