@@ -17,13 +17,21 @@ import os
 import shutil
 import threading
 import time
+import warnings
 from datetime import datetime
 from typing import Iterable
 
 from markupsafe import escape
-from whoosh import columns, fields, highlight, index, query, scoring
-from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemmingAnalyzer
-from whoosh.writing import CLEAR
+
+with warnings.catch_warnings():
+    # Whoosh 2.7.4's regex literals warn when Python compiles them (once per install).
+    warnings.filterwarnings("ignore", category=SyntaxWarning, module="whoosh")
+    warnings.filterwarnings("ignore", message="invalid escape sequence")
+    warnings.filterwarnings("ignore", message='"is" with ')
+    from whoosh import columns, fields, highlight, index, query, scoring
+    from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemmingAnalyzer
+    from whoosh.writing import CLEAR
+    import whoosh.codec.whoosh3  # noqa: F401  (loaded later by every index; compiled here, quietly)
 
 from ..documents import Doc
 from .base import Backend, Hits, IndexUnavailable, Progress, SearchQuery, words
