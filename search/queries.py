@@ -90,8 +90,9 @@ def parse(args: Any, *, limit: int | None = None) -> SearchQuery:
         errors["page"] = "Pages go from 1 to 500."
     if errors:
         raise Invalid(errors)
-    return SearchQuery(text=text, category=(args.get("category") or "")[:60], tag=(args.get("tag") or "").strip().lower()[:25],
-                       status=status, kind=kind, sort=sort, offset=(page - 1) * per_page, limit=per_page)
+    return SearchQuery(text=text, category=(args.get("category") or "")[:60],
+                       tag=(args.get("tag") or "").strip().lower()[:25], status=status, kind=kind, sort=sort,
+                       offset=(page - 1) * per_page, limit=per_page)
 
 
 # -- hydration -----------------------------------------------------------------------
