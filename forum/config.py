@@ -95,6 +95,10 @@ class Defaults:
     SUGGEST_LIMIT = 5
     #: Characters of a title before suggestions start (Discourse waits for 10).
     SUGGEST_MIN_CHARS = 10
+    #: Days after which a published article is listed for staff to review again.
+    KB_REVIEW_DAYS = 180
+    #: "No" answers (at least half of all answers) that list an article for review.
+    KB_UNHELPFUL_THRESHOLD = 5
     #: Seconds "remember me" keeps a browser logged in.
     REMEMBER_SECONDS = 30 * 24 * 3600
 

@@ -115,8 +115,26 @@ class UserSanctioned:
     by_id: int | None
 
 
+@dataclass(frozen=True)
+class ArticleChanged:
+    """A knowledge-base article was written, edited, published or archived."""
+
+    article_id: int
+
+
+@dataclass(frozen=True)
+class ArticlePublished:
+    """An article went live for the first time; ``credited_user_id`` wrote the
+    community answer it came from, if it came from one."""
+
+    article_id: int
+    by_id: int
+    credited_user_id: int | None
+    source_post_id: int | None
+
+
 EVENT_TYPES = (UserRegistered, ThreadCreated, PostCreated, PostEdited, PostDeleted, VoteCast,
-               AnswerAccepted, AnswerUnaccepted, PostStateChanged, UserSanctioned)
+               AnswerAccepted, AnswerUnaccepted, PostStateChanged, UserSanctioned, ArticleChanged, ArticlePublished)
 
 
 def init_app(app: Flask) -> None:

@@ -64,8 +64,16 @@ _cleaner = bleach.Cleaner(
 )
 
 
+#: ``[[kb:slug]]`` links a knowledge-base article; pages show it as a card.
+KB_REF = re.compile(r"\[\[kb:([a-z0-9][a-z0-9-]{0,79})\]\]")
+#: Fenced blocks and inline code, where ``[[kb:...]]`` is just text.
+_CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.S)
+
+
 def render(source: str) -> str:
     """Render user Markdown to sanitised HTML, ready to store."""
+    source = "".join(part if i % 2 else KB_REF.sub(r"[kb:\1](/kb/\1)", part)
+                     for i, part in enumerate(_CODE.split(source)))
     html = markdown.markdown(source, extensions=_EXTENSIONS, output_format="html")
     return clean(html)
 

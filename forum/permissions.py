@@ -233,6 +233,46 @@ def _edit_profile(user: User | None, target: User) -> Decision:
     return _deny("You can only change your own account.")
 
 
+def _read_article(user: User | None, article: Any) -> Decision:
+    # Drafts and archived articles are for staff: a missing page to everyone else.
+    if article is None or getattr(article.status, "value", article.status) == "published":
+        return ALLOW
+    if user is not None and user.is_staff:
+        return ALLOW
+    return Decision(False, "This article is not available.", 404)
+
+
+def _write_article(user: User | None, _article: Any) -> Decision:
+    if not (d := _role(user, Role.STAFF, "write knowledge-base articles")):
+        return d
+    return _active(user)
+
+
+def _promote(user: User | None, post: Post) -> Decision:
+    if not (d := _write_article(user, None)):
+        return d
+    if post.is_question:
+        return _deny("Only answers can be promoted to the knowledge base.")
+    if not post.is_visible:
+        return _deny("Only visible answers can be promoted.")
+    return ALLOW
+
+
+def _answer_with_article(user: User | None, thread: Thread) -> Decision:
+    if not (d := _role(user, Role.MODERATOR, "answer with a knowledge-base article")):
+        return d
+    return _answer(user, thread)
+
+
+def _article_feedback(user: User | None, article: Any) -> Decision:
+    # Anyone who can read a published article may say whether it helped, logged in or not.
+    if getattr(article.status, "value", article.status) != "published":
+        return _deny("Feedback is for published articles.")
+    if user is not None and user.is_suspended:
+        return _active(user)
+    return ALLOW
+
+
 RULES: dict[str, Callable[[User | None, Any], Decision]] = {
     "thread.read": _read_thread,
     "post.read": _read_post,
@@ -257,6 +297,11 @@ RULES: dict[str, Callable[[User | None, Any], Decision]] = {
     "moderation.audit": _moderate,
     "user.suspend": _suspend,
     "user.edit": _edit_profile,
+    "kb.read": _read_article,
+    "kb.write": _write_article,
+    "kb.promote": _promote,
+    "kb.answer_with": _answer_with_article,
+    "kb.feedback": _article_feedback,
     "category.manage": lambda user, _t: _role(user, Role.STAFF, "manage categories"),
     "jobs.manage": lambda user, _t: _role(user, Role.ADMIN, "manage jobs"),
 }

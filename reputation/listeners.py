@@ -88,7 +88,20 @@ def on_post_created(event: events.PostCreated) -> None:
     badges.on_post_created(event)
 
 
+def on_article_published(event: events.ArticlePublished) -> None:
+    """The answerer whose answer became an article earns ``kb_promoted`` points and the
+    Author badge, once per article; staff promoting their own answer earn nothing."""
+    user_id = event.credited_user_id
+    if user_id is None or event.source_post_id is None or user_id == event.by_id:
+        return
+    lock_users(user_id)
+    award(user_id, "answer.promoted", rules()["kb_promoted"], f"kb:{event.article_id}",
+          post_id=event.source_post_id, actor_id=event.by_id)
+    badges.give(user_id, "kb_promoted", post_id=event.source_post_id)
+
+
 def register(app: Flask) -> None:
+    events.listen(app, events.ArticlePublished, on_article_published)
     events.listen(app, events.VoteCast, on_vote)
     events.listen(app, events.AnswerAccepted, on_accept)
     events.listen(app, events.AnswerUnaccepted, on_unaccept)

@@ -263,6 +263,7 @@ REASONS = {
     "accept.given": "Accepted an answer",
     "post.deleted": "Post deleted",
     "serial_voting.reversed": "Serial voting reversed",
+    "answer.promoted": "Answer became a knowledge-base article",
 }
 UNDONE = ".undone"
 

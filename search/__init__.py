@@ -16,13 +16,14 @@ from forum import events
 
 def init_app(app: Flask) -> None:
     """Attach search's backend, listeners, job handlers, pages, API and commands to ``app``."""
-    from . import api, backends, cli, documents, indexing, queries, web
+    from . import api, articles, backends, cli, documents, indexing, queries, web
 
     app.extensions["search"] = {"kinds": {}, "hydrators": {}}
     app.extensions["search"]["backend"] = backends.make(app)
     documents.register_kind(app, "thread", documents.thread_docs, documents.thread_ids)
     indexing.init_app(app)
     queries.init_app(app)
+    articles.init_app(app)
     events.listen(app, events.ThreadCreated, lambda e: queries.record_asked(e.thread_id))
     web.init_app(app)
     api.init_app(app)

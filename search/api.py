@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, url_for
 
 from forum.api import auth, plugin_blueprint, register, serializers
 from forum.api.openapi import ID, TEXT, _obj, _op, _query, _ref
@@ -45,6 +45,9 @@ def _result(result: queries.Result, snippet: bool = True) -> dict[str, Any]:
     if result.kind == "thread":
         out.update({"status": item.status.value, "solved": item.is_solved, "score": item.score,
                     "answer_count": item.answer_count, "url": serializers.thread(item)["url"]})
+    elif result.kind == "article":
+        out.update({"slug": item.slug, "summary": item.summary,
+                    "url": url_for("kb.article", slug=item.slug, _external=True)})
     if snippet:
         out["snippet_html"] = str(result.snippet)
     return out
@@ -83,13 +86,15 @@ def suggest():
 # -- The OpenAPI part --------------------------------------------------------------
 
 RESULT = {
-    "kind": {"type": "string", "enum": ["thread"]}, "id": ID, "title": TEXT,
+    "kind": {"type": "string", "enum": ["thread", "article"]}, "id": ID, "title": TEXT,
+    "slug": {"type": "string", "description": "Articles: the address under /kb/."},
+    "summary": {"type": "string", "description": "Articles: the answer in a sentence or two."},
     "status": {"type": "string", "enum": ["open", "solved", "escalated", "closed"]},
     "solved": {"type": "boolean"}, "score": {"type": "integer"},
     "answer_count": {"type": "integer", "minimum": 0},
     "url": {"type": "string", "format": "uri", "description": "The page in the browser."},
 }
-OPTIONAL = ("status", "solved", "score", "answer_count", "url")
+OPTIONAL = ("status", "solved", "score", "answer_count", "slug", "summary")
 
 
 def openapi_part() -> dict[str, Any]:

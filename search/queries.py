@@ -29,7 +29,7 @@ from .backends.base import MAX_QUERY_CHARS, SORTS, STATUSES, Hits, IndexUnavaila
 from .indexing import backend, request_rebuild
 from .models import SearchLog
 
-KINDS = {"thread": "Questions"}
+KINDS = {"thread": "Questions", "article": "Articles"}
 #: How long after a search an asked question counts as "asked anyway".
 ASKED_WINDOW = timedelta(minutes=30)
 _EMAIL = re.compile(r"\S+@\S+")
@@ -180,7 +180,8 @@ def suggest(text: str, viewer: Any, *, limit: int | None = None, source: str = "
     except IndexUnavailable:
         request_rebuild()
         return [], None
-    found = hydrate(keys, viewer)[:limit]
+    # An article that matches comes before the threads: it is the reviewed answer.
+    found = sorted(hydrate(keys, viewer), key=lambda r: r[1] != "article")[:limit]
     results = [Result(k, kind, item, Markup("")) for k, kind, item, _text in found]
     return results, log(source, text, len(results))
 

@@ -24,6 +24,8 @@ def result_url(key: str, item) -> str:
     kind = documents.parse_key(key)[0] if documents.parse_key(key) else ""
     if kind == "thread":
         return thread_url(item)
+    if kind == "article":
+        return url_for("kb.article", slug=item.slug)
     return "/"
 
 

@@ -28,16 +28,23 @@ def _category(category_id: object, errors: dict[str, str]) -> Category | None:
         return None
 
 
+def tag_rows(names: list[str]) -> list[Tag]:
+    """The tags called ``names``, in that order, creating missing ones race-free."""
+    if not names:
+        return []
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(
+        insert(Tag).values([{"name": n, "description": "", "thread_count": 0, "created_at": utcnow()}
+                            for n in names]).on_conflict_do_nothing(index_elements=["name"])
+    )
+    tags = list(db.session.execute(sa.select(Tag).where(Tag.name.in_(names))).scalars())
+    return sorted(tags, key=lambda t: names.index(t.name))
+
+
 def _attach_tags(thread: Thread, names: list[str]) -> None:
     """Set the thread's tags, creating missing ones race-free, and move the counts."""
-    if names:
-        dialect = db.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        db.session.execute(
-            insert(Tag).values([{"name": n, "description": "", "thread_count": 0, "created_at": utcnow()}
-                                for n in names]).on_conflict_do_nothing(index_elements=["name"])
-        )
-    tags = list(db.session.execute(sa.select(Tag).where(Tag.name.in_(names))).scalars()) if names else []
+    tags = tag_rows(names)
     old = {t.id for t in thread.tags}
     new = {t.id for t in tags}
     # Counts cover visible threads only; a queued or hidden thread's tags move when it shows.
@@ -45,7 +52,7 @@ def _attach_tags(thread: Thread, names: list[str]) -> None:
         db.session.execute(sa.update(Tag).where(Tag.id.in_(old - new)).values(thread_count=Tag.thread_count - 1))
     if new - old and thread.is_visible:
         db.session.execute(sa.update(Tag).where(Tag.id.in_(new - old)).values(thread_count=Tag.thread_count + 1))
-    thread.tags = sorted(tags, key=lambda t: names.index(t.name))
+    thread.tags = tags
 
 
 def _check_links(user: User, html: str, *, before: str = "") -> None:
