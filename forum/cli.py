@@ -31,7 +31,8 @@ def seed_demo(if_empty: bool, seed: int) -> None:
     made = demo.seed(seed=seed)
     click.echo(
         f"Demo community created: {made.users} people, {made.categories} categories, "
-        f"{made.threads} threads, {made.answers} answers ({made.accepted} accepted), {made.votes} votes.\n"
+        f"{made.threads} threads, {made.answers} answers ({made.accepted} accepted), {made.votes} votes, "
+        f"{made.articles} knowledge-base articles.\n"
         f"Log in as demo-admin, demo-staff, demo-mod or any member (emma.johansson, priya.nair, ...) "
         f"with the password {demo.DEMO_PASSWORD!r}."
     )

@@ -32,6 +32,7 @@ from .db import clock_at, utcnow
 from .extensions import db
 from .models import Category, Post, Role, User
 from .permissions import can
+from .kb import services as kb
 from .threads import services as threads
 
 #: Every demo account's password; the README lists the accounts.
@@ -52,6 +53,7 @@ class Summary:
     votes: int = 0
     accepted: int = 0
     edits: int = 0
+    articles: int = 0
 
 
 def is_empty() -> bool:
@@ -184,12 +186,29 @@ def _plan_thread(plan: _Plan, spec: dict[str, Any], people: dict[str, User], cat
             threads.accept_answer(posts[accepted], by=asker)
             summary.accepted += 1
 
-        plan.at(clock.after(answer_times[accepted], share=(0.02, 0.2)), accept)
+        accepted_at = clock.after(answer_times[accepted], share=(0.02, 0.2))
+        plan.at(accepted_at, accept)
+        if "kb_summary" in spec:
+            plan.at(clock.after(accepted_at, share=(0.05, 0.3)),
+                    _promote(posts, accepted, spec["kb_summary"], people["demo-staff"], summary))
 
     authors = {0: asker, **{n: people[a["author"]] for n, a in enumerate(spec.get("answers", []), start=1)}}
     for number, when in [(0, start), *answer_times.items()]:
         _plan_votes(plan, posts, number, authors[number], when, voters, clock, summary,
                     boost=3 if number and number == accepted else 0)
+
+
+def _promote(posts: dict[int, Post], number: int, kb_summary: str, staff: User, summary: Summary
+             ) -> Callable[[], None]:
+    """Staff turn the accepted answer into a published article with a written summary."""
+    def run() -> None:
+        draft = kb.promote(posts[number], by=staff)
+        draft = kb.edit(draft, by=staff, title=draft.title, summary=kb_summary, body=draft.body,
+                        category_id=draft.category_id, tags=[t.name for t in draft.tags],
+                        reason="Summary written for the knowledge base")
+        kb.publish(draft, by=staff)
+        summary.articles += 1
+    return run
 
 
 def _answer(posts: dict[int, Post], number: int, body: str, author: User, summary: Summary) -> Callable[[], None]:

@@ -12,6 +12,7 @@ from forum import ROOT, demo
 from forum.accounts import services as accounts
 from forum.db import utcnow
 from forum.extensions import db
+from forum.kb.models import Article, ArticleStatus
 from forum.models import Post, PostRevision, Role, Thread, ThreadStatus, User, Vote
 from tests import factories as f
 
@@ -61,6 +62,12 @@ def test_seed_demo_builds_a_lively_community_with_demo_accounts(app, runner):
         assert _count(sa.select(Vote).where(Vote.value == -1)) >= 1
         assert _count(sa.select(PostRevision).where(PostRevision.number > 1)) >= 3
         assert _count(sa.select(Thread.id).join(Thread.tags).group_by(Thread.id)) == len(threads)
+        # Staff promoted some accepted answers into published articles that credit the answerer.
+        articles = db.session.execute(sa.select(Article)).scalars().all()
+        assert len(articles) >= 3 and all(a.status == ArticleStatus.PUBLISHED for a in articles)
+        for article in articles:
+            source = db.session.get(Post, article.source_post_id)
+            assert source.thread.accepted_post_id == source.id and article.credited_user_id == source.author_id
 
         roles = {u.username: u.role for u in db.session.execute(sa.select(User)).scalars()}
         assert len(roles) >= 12
