@@ -140,8 +140,8 @@ def profile_panels(user: User, where: str = "content") -> list[Markup]:
 
 def nav_links() -> list[tuple[str, str, str]]:
     """(endpoint, label, url) for the main navigation."""
-    return [("reputation.leaderboard", "Leaderboard", url_for("reputation.leaderboard")),
-            ("reputation.badge_index", "Badges", url_for("reputation.badge_index"))]
+    # Badges and privileges are a click away from the leaderboard; the header stays short.
+    return [("reputation.leaderboard", "Leaderboard", url_for("reputation.leaderboard"))]
 
 
 def init_app(app: Flask) -> None:

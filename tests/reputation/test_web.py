@@ -27,10 +27,11 @@ def _get(model, ident):
     return db.session.get(model, ident)
 
 
-def test_the_main_navigation_links_the_leaderboard_and_badges(client, world):
+def test_the_main_navigation_links_the_leaderboard_and_the_leaderboard_the_badges(client, world):
     html = client.get("/").text
-    assert 'href="/leaderboard"' in html and 'href="/badges"' in html
-    assert re.search(r'href="/badges" aria-current="page"', client.get("/badges").text)
+    assert re.search(r'<nav class="main-nav".*href="/leaderboard"', html, re.S)
+    assert re.search(r'href="/leaderboard" aria-current="page"', client.get("/leaderboard").text)
+    assert 'href="/badges"' in client.get("/leaderboard").text
 
 
 def test_the_badges_page_lists_every_badge_and_who_earned_it(client, world):
