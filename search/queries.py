@@ -219,13 +219,16 @@ def log(source: str, text: str, results: int) -> int:
     return row.id
 
 
-def record_open(log_id: int, key: str) -> None:
-    """Note which result a search led to (only the searcher's own session can)."""
+def record_open(log_id: int, key: str) -> str | None:
+    """Note which result a search led to (only the searcher's own session can);
+    returns where the search came from (``search``, ``suggest``), if it is theirs."""
     with write_transaction():
         row = db.session.get(SearchLog, log_id) if 0 < log_id < 2**63 else None
-        if row is not None and row.session_id and row.session_id == session.get("search_sid") \
-                and row.opened_key is None:
+        if row is None or not row.session_id or row.session_id != session.get("search_sid"):
+            return None
+        if row.opened_key is None:
             row.opened_key, row.opened_at = key[:40], utcnow()
+        return row.source
 
 
 def record_asked(thread_id: int) -> None:

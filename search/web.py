@@ -60,9 +60,12 @@ def open_result():
     found = queries.hydrate([key], current_user)
     if not found:
         abort(404)
-    if log_raw.isdigit() and len(log_raw) < 18:
-        queries.record_open(int(log_raw), key)
-    return redirect(result_url(key, found[0][2]))
+    source = queries.record_open(int(log_raw), key) if log_raw.isdigit() and len(log_raw) < 18 else None
+    url = result_url(key, found[0][2])
+    if source == "suggest" and parsed[0] == "article":
+        # The article page counts a "yes" from here as a question that was never asked.
+        url += "?from=ask"
+    return redirect(url)
 
 
 def header_search() -> list[Markup]:

@@ -14,6 +14,7 @@ from flask_login import AnonymousUserMixin
 
 from forum import create_app, permissions
 from forum.db import utcnow
+from forum.kb.models import Article, ArticleStatus
 from forum.models import Post, PostState, Role, Thread, ThreadStatus, User
 
 # Thresholds pinned for this test (Stack Exchange's), so the reputation columns mean
@@ -113,6 +114,19 @@ MATRIX = [
     ("review.access",   "-",                                "L", "N", "N", "N", "Y", "Y", "Y"),
     ("thread.close",    "visible thread",                   "L", "N", "N", "N", "Y", "Y", "Y"),
     ("thread.lock",     "visible thread",                   "L", "N", "N", "N", "Y", "Y", "Y"),
+
+    # The knowledge base: staff write; drafts and archived articles are theirs alone.
+    ("kb.read",         "published article",                "Y", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("kb.read",         "draft article",                    "H", "H", "H", "H", "H", "Y", "Y"),
+    ("kb.read",         "archived article",                 "H", "H", "H", "H", "H", "Y", "Y"),
+    ("kb.write",        "-",                                "L", "N", "N", "N", "N", "Y", "Y"),
+    ("kb.promote",      "others' answer",                   "L", "N", "N", "N", "N", "Y", "Y"),
+    ("kb.promote",      "others' hidden post",              "L", "N", "N", "N", "N", "N", "N"),
+    ("kb.promote",      "own question without answers",     "L", "N", "N", "N", "N", "N", "N"),
+    ("kb.answer_with",  "others' thread",                   "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("kb.answer_with",  "locked thread",                    "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("kb.feedback",     "published article",                "Y", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("kb.feedback",     "draft article",                    "N", "N", "N", "N", "N", "N", "N"),
     ("post.trusted_flag", "-",                              "L", "N", "N", "N", "Y", "Y", "Y"),
     ("moderation.act",  "-",                                "L", "N", "N", "N", "Y", "Y", "Y"),
     ("moderation.act",  "others' post",                     "L", "N", "N", "N", "Y", "Y", "Y"),
@@ -194,6 +208,9 @@ TARGETS = {
                                                      thread=_thread(me, answers=1)),
     "deleted answer in own thread": lambda me: _post(OTHER_ID, state=PostState.DELETED,
                                                       thread=_thread(me, answers=1)),
+    "published article": lambda me: Article(id=30, status=ArticleStatus.PUBLISHED),
+    "draft article": lambda me: Article(id=30, status=ArticleStatus.DRAFT),
+    "archived article": lambda me: Article(id=30, status=ArticleStatus.ARCHIVED),
     "own account": lambda me: User(id=me, username="me"),
     "other account": lambda me: User(id=OTHER_ID, username="other", role=Role.MEMBER),
     "moderator's account": lambda me: User(id=OTHER_ID, username="mod", role=Role.MODERATOR),

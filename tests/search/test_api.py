@@ -118,3 +118,32 @@ def test_the_log_scrubs_personal_data_and_records_opens_and_asks(app, client, wo
     with app.app_context():
         row = db.session.get(SearchLog, log_id)
         assert row.opened_key == f"thread:{world['solved']}" and row.asked_thread_id is not None
+
+
+def test_an_article_opened_from_the_ask_page_knows_it_came_from_there(app, client, auth, world):
+    from forum.kb import services as kb
+    from forum.models import Role
+
+    with app.app_context():
+        staff = f.user("sam", role=Role.STAFF)
+        category_id = db.session.execute(sa.text("select id from categories limit 1")).scalar_one()
+        article = kb.create(by=staff, title="Reconnect Google Calendar after a password change",
+                            summary="Remove the connection under Integrations, then connect Google again.",
+                            body="Open Settings, Integrations, remove Google Calendar and connect it again.",
+                            category_id=category_id)
+        kb.publish(article, by=staff)
+        index_now()
+        member, article_id, slug = f.user("reader"), article.id, article.slug
+    auth.login_as(member)
+    client.get("/ask")  # the ask page starts the session its suggestions are logged in
+    body = client.get("/api/v1/suggest?q=google calendar password change reconnect").get_json()
+    assert body["results"][0]["kind"] == "article" and body["results"][0]["slug"] == slug
+    opened = client.get(f"/search/open?log={body['search_log_id']}&key=article:{article_id}")
+    assert opened.headers["Location"].endswith(f"/kb/{slug}?from=ask")
+    # From the search page it is an ordinary visit.
+    page_log = client.get("/search?q=reconnect+google")
+    with app.app_context():
+        row = db.session.execute(sa.select(SearchLog).where(SearchLog.source == "search")).scalars().first()
+    assert not client.get(f"/search/open?log={row.id}&key=article:{article_id}").headers["Location"] \
+        .endswith("from=ask")
+    assert page_log.status_code == 200

@@ -74,4 +74,5 @@ def test_the_thread_page_costs_the_same_with_1_and_50_answers_logged_in(app, cli
     assert 'aria-pressed="true"' in html and "Unaccept" in html
     one, fifty = _queries_for(app, client, small), _queries_for(app, client, big)
     assert one == fifty
-    assert fifty <= 10
+    # 11: the knowledge base's one query (articles promoted from or linked in the thread).
+    assert fifty <= 11
