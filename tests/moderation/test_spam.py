@@ -100,3 +100,15 @@ def test_the_phrase_list_and_threshold_come_from_config(make_app):
         thread = factories.thread(factories.staff("sam"))
         post = threads.post_answer(thread, author=factories.user("newbie"), body="Update the router firmware first.")
         assert db.session.get(Post, post.id).state == PostState.QUEUED
+
+
+def test_links_to_the_knowledge_base_are_not_outside_links(make_app):
+    app = make_app(PRIVILEGES={"vote_up": 1, "vote_down": 1, "post_links": 1000, "post_without_review": 1},
+                   NEW_USER_MAX_LINKS=1)
+    with app.app_context():
+        thread, newbie = factories.thread(factories.staff("sam")), factories.user("newbie")
+        post = threads.post_answer(thread, author=newbie, body="See [[kb:sso-setup]], [[kb:scim]] and [[kb:okta]].")
+        assert post.state == PostState.VISIBLE
+        assert not any("link" in r for r in spam.check(post, newbie).reasons)
+        with pytest.raises(Invalid, match="at most 1 links"):
+            threads.post_answer(thread, author=newbie, body="Try https://one.example.com and https://two.example.com")
