@@ -8,16 +8,18 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload, selectinload
 
 from .. import events
 from ..db import Conflict, lock, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..markup import html_text, render
-from ..models import Category, Post, Thread, User
+from ..models import Category, Post, Tag, Thread, User
 from ..threads import services as threads
+from ..threads.queries import Page, decode_cursor, encode_cursor
 from ..threads.validation import clean_body, clean_tags, clean_text, clean_title, slugify
-from .models import Article, ArticleFeedback, ArticleLink, ArticleRevision, ArticleStatus
+from .models import Article, ArticleFeedback, ArticleLink, ArticleRevision, ArticleStatus, article_tags
 
 MAX_SUMMARY = 400
 MIN_SUMMARY = 20
@@ -25,6 +27,8 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 #: ``[[kb:slug]]`` in Markdown, and an article's address in rendered HTML.
 KB_REF = re.compile(r"\[\[kb:([a-z0-9][a-z0-9-]{0,79})\]\]")
 _LINKED = re.compile(r'href="(?:https?://[^/"]+)?/kb/([a-z0-9][a-z0-9-]{0,79})(?:[#?][^"]*)?"')
+#: Addresses under ``/kb/`` that the knowledge base's own pages use.
+RESERVED_SLUGS = frozenset({"new", "review"})
 
 
 # -- reading -------------------------------------------------------------------------
@@ -43,10 +47,36 @@ def source_article(post_id: int) -> Article | None:
                               .order_by(Article.id).limit(1)).scalar_one_or_none()
 
 
+def list_articles(*, status: ArticleStatus = ArticleStatus.PUBLISHED, category: Category | None = None,
+                  tag: Tag | None = None, cursor: str | None = None, limit: int = 30) -> Page:
+    """One page of articles with ``status``, most recently changed first, continued by
+    the opaque ``cursor`` of the previous page. Callers decide who may list drafts."""
+    q = sa.select(Article).where(Article.status == status)
+    if category is not None:
+        q = q.where(Article.category_id == category.id)
+    if tag is not None:
+        q = q.where(Article.id.in_(sa.select(article_tags.c.article_id).where(article_tags.c.tag_id == tag.id)))
+    if cursor:
+        when, ident = decode_cursor(cursor)
+        q = q.where(sa.tuple_(Article.updated_at, Article.id) < sa.tuple_(when, ident))
+    q = q.order_by(Article.updated_at.desc(), Article.id.desc()).limit(limit + 1).options(
+        joinedload(Article.category), joinedload(Article.author), joinedload(Article.credited_user),
+        selectinload(Article.tags))
+    rows = list(db.session.execute(q).unique().scalars())
+    if len(rows) <= limit:
+        return Page(items=rows, next_cursor=None)
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor(rows[-1].updated_at, rows[-1].id))
+
+
 # -- validation ----------------------------------------------------------------------
 
 def _summary(value: object, errors: dict[str, str]) -> str:
-    summary = " ".join(clean_text(value).split())
+    try:
+        summary = " ".join(clean_text(value).split())
+    except Invalid:
+        errors["summary"] = "The summary must be text."
+        return ""
     if len(summary) < MIN_SUMMARY:
         errors["summary"] = f"Give the answer in a sentence or two ({MIN_SUMMARY} characters at least)."
     elif len(summary) > MAX_SUMMARY:
@@ -55,15 +85,21 @@ def _summary(value: object, errors: dict[str, str]) -> str:
 
 
 def _slug(value: object, title: str, errors: dict[str, str], *, article: Article | None = None) -> str:
-    raw = clean_text(value).strip() if value else ""
+    try:
+        raw = clean_text(value).strip() if value else ""
+    except Invalid:
+        errors["slug"] = "The address must be text."
+        return ""
     slug = slugify(raw or title, max_len=80)
     if raw and slug != raw.lower():
         errors["slug"] = "Use lower-case letters, digits and hyphens only."
-    taken = db.session.execute(sa.select(Article.id).where(
+    elif raw and slug in RESERVED_SLUGS:
+        errors["slug"] = "The knowledge base's own pages use this address; choose another."
+    taken = slug in RESERVED_SLUGS or db.session.execute(sa.select(Article.id).where(
         Article.slug == slug, Article.id != (article.id if article else -1))).first()
     if taken:
         if raw:
-            errors["slug"] = "Another article already has this address."
+            errors.setdefault("slug", "Another article already has this address.")
         else:
             n = 2
             while db.session.execute(sa.select(Article.id).where(Article.slug == f"{slug[:75]}-{n}")).first():
@@ -78,6 +114,14 @@ def _category(value: object, errors: dict[str, str]) -> Category | None:
     except NotFound:
         errors["category"] = "Choose a category."
         return None
+
+
+def _reason(value: object, errors: dict[str, str]) -> str:
+    try:
+        return " ".join(clean_text(value).split())[:300]
+    except Invalid:
+        errors["reason"] = "The reason must be text."
+        return ""
 
 
 def summary_from(text: str) -> str:
@@ -106,7 +150,7 @@ def _changed(article: Article) -> None:
 
 
 def create(*, by: User, title: object, summary: object, body: object, category_id: object, tags: object = None,
-           slug: object = None, source_post: Post | None = None, reason: str = "") -> Article:
+           slug: object = None, source_post: Post | None = None, reason: object = "") -> Article:
     """Write a draft (staff only)."""
     require(by, "kb.write")
     errors: dict[str, str] = {}
@@ -115,7 +159,8 @@ def create(*, by: User, title: object, summary: object, body: object, category_i
     body = clean_body(body, errors)
     names = clean_tags(tags, errors)
     category = _category(category_id, errors)
-    slug = _slug(slug, title, errors) if "title" not in errors else ""
+    slug = _slug(slug, title, errors) if slug or "title" not in errors else ""
+    reason = _reason(reason, errors)
     if errors:
         raise Invalid(errors)
     with write_transaction():
@@ -144,7 +189,7 @@ def edit(article: Article, *, by: User, title: object, summary: object, body: ob
     names = clean_tags(tags, errors)
     category = _category(category_id, errors)
     new_slug = _slug(slug, title, errors, article=article) if slug else article.slug
-    reason = " ".join(clean_text(reason).split())[:300]
+    reason = _reason(reason, errors)
     if errors:
         raise Invalid(errors)
     with write_transaction():
@@ -250,11 +295,17 @@ def feedback(article: Article, *, voter: str, user: User | None, helpful: object
              from_ask: bool = False) -> ArticleFeedback:
     """Record "did this answer your question?"; answering again changes the answer."""
     require(user, "kb.feedback", article)
+    errors: dict[str, str] = {}
     if not isinstance(helpful, bool):
-        raise Invalid({"helpful": "Answer yes or no."})
-    comment = clean_text(comment).strip() if comment else ""
+        errors["helpful"] = "Answer yes or no."
+    try:
+        comment = clean_text(comment).strip() if comment else ""
+    except Invalid:
+        errors["comment"], comment = "The comment must be text.", ""
     if len(comment) > 1000:
-        raise Invalid({"comment": "Keep the comment under 1000 characters."})
+        errors["comment"] = "Keep the comment under 1000 characters."
+    if errors:
+        raise Invalid(errors)
     with write_transaction():
         article = lock(Article, article.id)
         row = db.session.execute(sa.select(ArticleFeedback).where(
@@ -303,7 +354,7 @@ def sync_links(post_id: int) -> None:
 
 def stale(*, limit: int = 100) -> list[Article]:
     """Published articles staff should look at again: not reviewed for
-    ``KB_REVIEW_DAYS`` days, or with more than ``KB_UNHELPFUL_THRESHOLD`` "no" answers
+    ``KB_REVIEW_DAYS`` days, or with at least ``KB_UNHELPFUL_THRESHOLD`` "no" answers
     making up at least half of all answers."""
     from datetime import timedelta
 
