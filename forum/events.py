@@ -128,7 +128,9 @@ class ArticlePublished:
     community answer it came from, if it came from one."""
 
     article_id: int
+    #: Who published it, and who wrote (or promoted) it.
     by_id: int
+    author_id: int
     credited_user_id: int | None
     source_post_id: int | None
 

@@ -90,9 +90,10 @@ def on_post_created(event: events.PostCreated) -> None:
 
 def on_article_published(event: events.ArticlePublished) -> None:
     """The answerer whose answer became an article earns ``kb_promoted`` points and the
-    Author badge, once per article; staff promoting their own answer earn nothing."""
+    Author badge, once per article; staff promoting or publishing their own answer
+    earn nothing."""
     user_id = event.credited_user_id
-    if user_id is None or event.source_post_id is None or user_id == event.by_id:
+    if user_id is None or event.source_post_id is None or user_id in (event.by_id, event.author_id):
         return
     lock_users(user_id)
     award(user_id, "answer.promoted", rules()["kb_promoted"], f"kb:{event.article_id}",

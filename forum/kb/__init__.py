@@ -22,7 +22,7 @@ def _sync(event) -> None:
 def init_app(app: Flask) -> None:
     from . import api, cards, views
 
-    for event_type in (events.PostCreated, events.PostEdited, events.PostStateChanged):
+    for event_type in (events.PostCreated, events.PostEdited, events.PostStateChanged, events.PostDeleted):
         events.listen(app, event_type, _sync)
     app.jinja_env.filters["rendered"] = cards.render_html
     views.init_app(app)

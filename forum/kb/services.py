@@ -24,6 +24,7 @@ from .models import Article, ArticleFeedback, ArticleLink, ArticleRevision, Arti
 MAX_SUMMARY = 400
 MIN_SUMMARY = 20
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_PRE = re.compile(r"<pre\b.*?</pre>|<table\b.*?</table>", re.S)
 #: ``[[kb:slug]]`` in Markdown, and an article's address in rendered HTML.
 KB_REF = re.compile(r"\[\[kb:([a-z0-9][a-z0-9-]{0,79})\]\]")
 _LINKED = re.compile(r'href="(?:https?://[^/"]+)?/kb/([a-z0-9][a-z0-9-]{0,79})(?:[#?][^"]*)?"')
@@ -235,7 +236,7 @@ def _set_status(article: Article, status: ArticleStatus, *, by: User) -> Article
         article.updated_at = now
         _changed(article)
         if first:
-            events.emit(events.ArticlePublished(article_id=article.id, by_id=by.id,
+            events.emit(events.ArticlePublished(article_id=article.id, by_id=by.id, author_id=article.author_id,
                                                 credited_user_id=article.credited_user_id,
                                                 source_post_id=article.source_post_id))
     return article
@@ -269,7 +270,8 @@ def promote(post: Post, *, by: User) -> Article:
     if existing is not None:
         return existing
     thread = post.thread
-    return create(by=by, title=thread.title, summary=summary_from(html_text(post.body_html)), body=post.body,
+    prose = _PRE.sub(" ", post.body_html)  # code blocks make poor summaries
+    return create(by=by, title=thread.title, summary=summary_from(html_text(prose)), body=post.body,
                   category_id=thread.category_id, tags=[t.name for t in thread.tags], source_post=post,
                   reason=f"Promoted from an answer by {post.author.name}")
 
@@ -280,7 +282,8 @@ def answer_with(thread: Thread, article: Article, *, by: User, note: object = ""
     if not article.is_published:
         raise Invalid({"article": "Only published articles can answer a thread."})
     note = clean_text(note).strip() if note else ""
-    body = f"[[kb:{article.slug}]]" + (f"\n\n{note}" if note else "")
+    # Without a note, a line of text keeps even a short slug over the shortest post.
+    body = f"[[kb:{article.slug}]]\n\n" + (note or "The knowledge base answers this.")
     return threads.post_answer(thread, author=by, body=body)
 
 

@@ -304,8 +304,6 @@ def test_hiding_a_post_removes_its_links_and_showing_it_restores_them(kb):
     assert [t.id for t in queries.linking_threads(article)] == [kb.thread.id]
 
 
-@pytest.mark.xfail(strict=True, reason="forum/kb/__init__.py syncs links on PostCreated, PostEdited and "
-                   "PostStateChanged; deleting your own post emits only PostDeleted")
 def test_deleting_a_post_removes_its_links(kb):
     article = published(kb.sam, kb.billing, slug="invoice-currency")
     post = f.answer(kb.thread, kb.alice, body="This explains it: [[kb:invoice-currency]].")
