@@ -44,7 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
     )
 
-    from . import accounts, api, cli, events, hooks, jobs, kb, ratelimit, threads, web
+    from . import accounts, api, cli, escalation, events, hooks, jobs, kb, ratelimit, threads, web
     from .db import setup_engine
     from .extensions import csrf, db, login_manager, migrate
 
@@ -62,6 +62,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     accounts.init_app(app)
     threads.init_app(app)
     kb.init_app(app)
+    escalation.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     for name in PLUGINS:

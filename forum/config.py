@@ -99,6 +99,32 @@ class Defaults:
     KB_REVIEW_DAYS = 180
     #: "No" answers (at least half of all answers) that list an article for review.
     KB_UNHELPFUL_THRESHOLD = 5
+    #: Public address of the forum, for links in webhooks and e-mails sent by the worker.
+    BASE_URL = "http://127.0.0.1:5000"
+    #: Hours without an accepted answer after which the sweep escalates a thread to the
+    #: help desk (categories can opt out); 0 turns automatic escalation off.
+    ESCALATE_AFTER_HOURS = 48
+    #: Hours before that moment when watchers get the "last call" notice.
+    ESCALATE_LAST_CALL_HOURS = 12
+    #: Threads older than this many days past the deadline are left alone by the sweep
+    #: (turning escalation on must not flood the help desk with a forum's history).
+    ESCALATE_LOOKBACK_DAYS = 7
+    #: Hours an asker waits before "I still need help" is offered on a thread nobody answered.
+    ESCALATE_ASKER_WAIT_HOURS = 24
+    #: Seconds between two sweeps.
+    ESCALATE_SWEEP_SECONDS = 300
+    #: Whether everyone (not only the asker and staff) sees a thread's ticket status.
+    ESCALATION_STATUS_PUBLIC = False
+    #: Seconds to wait after each failed webhook attempt (the Standard Webhooks schedule:
+    #: about three days and four hours over ten attempts), each with +/-10 % jitter.
+    WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
+    #: Seconds to connect, and for the whole request, per webhook attempt.
+    WEBHOOK_CONNECT_TIMEOUT = 5.0
+    WEBHOOK_TIMEOUT = 15.0
+    #: Hours the old secret keeps signing after a rotation.
+    WEBHOOK_ROTATION_HOURS = 24
+    #: Username of the account that posts the help desk's public replies.
+    SUPPORT_USERNAME = "support"
     #: Seconds "remember me" keeps a browser logged in.
     REMEMBER_SECONDS = 30 * 24 * 3600
 

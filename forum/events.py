@@ -135,8 +135,52 @@ class ArticlePublished:
     source_post_id: int | None
 
 
+@dataclass(frozen=True)
+class ThreadEscalated:
+    """A thread went to the help desk. ``trigger`` is ``asker``, ``staff`` or ``auto``;
+    ``by_id`` is None for the automatic sweep."""
+
+    thread_id: int
+    escalation_id: int
+    asker_id: int
+    trigger: str
+    by_id: int | None
+
+
+@dataclass(frozen=True)
+class EscalationLastCall:
+    """A thread will be escalated at ``due_at`` unless an answer is accepted first:
+    its watchers should hear about it."""
+
+    thread_id: int
+    asker_id: int
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class TicketStatusChanged:
+    """The help desk reported a new status for an escalated thread's ticket."""
+
+    escalation_id: int
+    thread_id: int
+    asker_id: int
+    old: str | None
+    new: str
+    reply_post_id: int | None
+
+
+@dataclass(frozen=True)
+class WebhookDead:
+    """A webhook message used up its retries (or its endpoint went away): staff must act."""
+
+    message_id: str
+    endpoint_id: int
+    escalation_id: int | None
+
+
 EVENT_TYPES = (UserRegistered, ThreadCreated, PostCreated, PostEdited, PostDeleted, VoteCast,
-               AnswerAccepted, AnswerUnaccepted, PostStateChanged, UserSanctioned, ArticleChanged, ArticlePublished)
+               AnswerAccepted, AnswerUnaccepted, PostStateChanged, UserSanctioned, ArticleChanged, ArticlePublished,
+               ThreadEscalated, EscalationLastCall, TicketStatusChanged, WebhookDead)
 
 
 def init_app(app: Flask) -> None:

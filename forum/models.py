@@ -158,6 +158,8 @@ class Category(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     position: Mapped[int] = mapped_column(default=0)
     thread_count: Mapped[int] = mapped_column(default=0)
+    #: Whether threads here are escalated to the help desk when nobody solves them.
+    auto_escalate: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
 
 

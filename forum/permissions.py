@@ -15,6 +15,7 @@ from typing import Any, Callable
 from flask import current_app
 from flask_login import AnonymousUserMixin
 
+from .db import utcnow
 from .models import Post, PostState, Role, Thread, ThreadStatus, User
 
 
@@ -273,6 +274,46 @@ def _article_feedback(user: User | None, article: Any) -> Decision:
     return ALLOW
 
 
+def _request_help(user: User | None, thread: Thread) -> Decision:
+    """The asker's "I still need help": their own open, visible thread that has
+    answers, or has waited ``ESCALATE_ASKER_WAIT_HOURS`` without one."""
+    if not (d := _active(user)):
+        return d
+    if thread.author_id != user.id:
+        return _deny("Only the person who asked can ask support for help with this thread.")
+    if thread.state != PostState.VISIBLE:
+        return _deny("This thread is not visible yet.")
+    if thread.status != ThreadStatus.OPEN or thread.accepted_post_id is not None:
+        return _deny("Only open threads without an accepted answer go to support.")
+    if thread.answer_count == 0:
+        hours = current_app.config["ESCALATE_ASKER_WAIT_HOURS"]
+        waited = (utcnow() - thread.created_at).total_seconds() / 3600
+        if waited < hours:
+            return _deny(f"Give the community a chance: you can ask support once someone has answered, "
+                         f"or {hours:g} hours after asking.")
+    return ALLOW
+
+
+def _escalate(user: User | None, thread: Thread) -> Decision:
+    if not (d := _role(user, Role.MODERATOR, "escalate threads to support")):
+        return d
+    if not (d := _active(user)):
+        return d
+    if thread.state == PostState.DELETED:
+        return _deny("Deleted threads can't be escalated.")
+    return ALLOW
+
+
+def _escalation_status(user: User | None, thread: Thread) -> Decision:
+    """Who sees that a thread went to support and the ticket's status: the asker and
+    moderators and above (the public does not, by default)."""
+    if user is not None and (user.is_moderator or thread.author_id == user.id):
+        return ALLOW
+    if current_app.config["ESCALATION_STATUS_PUBLIC"] and thread.state == PostState.VISIBLE:
+        return ALLOW
+    return Decision(False, "This is visible to the asker and staff only.", 403 if user else 401)
+
+
 RULES: dict[str, Callable[[User | None, Any], Decision]] = {
     "thread.read": _read_thread,
     "post.read": _read_post,
@@ -304,6 +345,12 @@ RULES: dict[str, Callable[[User | None, Any], Decision]] = {
     "kb.feedback": _article_feedback,
     "category.manage": lambda user, _t: _role(user, Role.STAFF, "manage categories"),
     "jobs.manage": lambda user, _t: _role(user, Role.ADMIN, "manage jobs"),
+    "escalation.request": _request_help,
+    "escalation.create": _escalate,
+    "escalation.status": _escalation_status,
+    # The queue of escalated threads, their deliveries and the support figures.
+    "escalation.view": _moderate,
+    "webhooks.manage": lambda user, _t: _role(user, Role.ADMIN, "manage webhook endpoints"),
 }
 
 

@@ -11,7 +11,11 @@ Handlers are registered per app by the package that owns the side effect:
 context and may use the session; the worker commits after it returns. A kind whose
 jobs are cheaper together (search indexing: one index commit for many changes)
 registers ``jobs.batch_handler(app, kind, fn)`` instead: ``fn(payloads)`` gets every
-claimed job of that kind at once, and they succeed or fail together.
+claimed job of that kind at once, and they succeed or fail together. A handler that
+talks to the network registers with ``transaction=False``: it runs outside any
+transaction and opens its own short ones (a webhook delivery must not hold SQLite's
+write lock for the 15 seconds a slow receiver may take). ``jobs.periodic(app, kind,
+seconds)`` keeps one job of ``kind`` queued every ``seconds`` (the escalation sweep).
 """
 from __future__ import annotations
 
@@ -25,12 +29,14 @@ from .queue import enqueue
 Handler = Callable[[dict[str, Any]], None]
 _KEY = "forum.jobs"
 
-__all__ = ["Job", "JobStatus", "batch_handler", "enqueue", "handler", "handlers", "init_app"]
+__all__ = ["Job", "JobStatus", "batch_handler", "enqueue", "handler", "handlers", "init_app", "periodic"]
 
 
 def init_app(app: Flask) -> None:
     app.extensions.setdefault(_KEY, {})
     app.extensions.setdefault(_KEY + ".batch", set())
+    app.extensions.setdefault(_KEY + ".plain", set())
+    app.extensions.setdefault(_KEY + ".periodic", {})
     from . import cli, views  # noqa: F401  (package-internal modules)
 
     cli.init_app(app)
@@ -41,9 +47,17 @@ def init_app(app: Flask) -> None:
         start_embedded(app)
 
 
-def handler(app: Flask, kind: str, fn: Handler) -> None:
-    """Run ``fn(payload)`` for jobs of ``kind``."""
+def handler(app: Flask, kind: str, fn: Handler, *, transaction: bool = True) -> None:
+    """Run ``fn(payload)`` for jobs of ``kind``, inside a write transaction unless
+    ``transaction`` is false."""
     app.extensions.setdefault(_KEY, {})[kind] = fn
+    if not transaction:
+        app.extensions.setdefault(_KEY + ".plain", set()).add(kind)
+
+
+def periodic(app: Flask, kind: str, seconds: float) -> None:
+    """Keep a job of ``kind`` queued every ``seconds`` while a worker runs."""
+    app.extensions.setdefault(_KEY + ".periodic", {})[kind] = seconds
 
 
 def batch_handler(app: Flask, kind: str, fn: Callable[[list[dict[str, Any]]], None]) -> None:
@@ -58,3 +72,11 @@ def handlers(app: Flask) -> dict[str, Handler]:
 
 def batch_kinds(app: Flask) -> set[str]:
     return app.extensions[_KEY + ".batch"]
+
+
+def plain_kinds(app: Flask) -> set[str]:
+    return app.extensions.get(_KEY + ".plain", set())
+
+
+def periodic_kinds(app: Flask) -> dict[str, float]:
+    return app.extensions.get(_KEY + ".periodic", {})

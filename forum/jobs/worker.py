@@ -72,7 +72,7 @@ def run(job_id: int) -> bool:
 def run_batch(job_ids: list[int]) -> bool:
     """Run claimed jobs of one kind together: one handler call for a batch kind, the
     plain handler for a single job. They succeed (and are marked done) or fail together."""
-    from . import batch_kinds, handlers
+    from . import batch_kinds, handlers, plain_kinds
 
     jobs = [j for j in (db.session.get(Job, i) for i in job_ids) if j is not None and j.status == JobStatus.RUNNING]
     if not jobs:
@@ -84,6 +84,17 @@ def run_batch(job_ids: list[int]) -> bool:
     try:
         if fn is None:
             raise LookupError(f"no handler registered for job kind {kind!r}")
+        if kind in plain_kinds(current_app):
+            # The handler opens its own transactions; only the bookkeeping is ours.
+            session = db.session()
+            if session.in_transaction():
+                session.commit()
+            (payload,) = payloads
+            fn(payload)
+            with write_transaction():
+                db.session.execute(sa.update(Job).where(Job.id.in_(ids)).values(
+                    status=JobStatus.DONE, finished_at=utcnow(), locked_until=None, last_error=None))
+            return True
         with write_transaction():
             if kind in batch_kinds(current_app):
                 fn(payloads)
@@ -156,6 +167,26 @@ def replay(job_id: int) -> Job | None:
     return job
 
 
+def schedule_periodic(app: Flask, last: dict[str, float]) -> None:
+    """Queue the next job of each periodic kind whose interval has passed, unless one
+    is already waiting or running (several workers may both queue one; the handlers
+    are idempotent)."""
+    from . import periodic_kinds
+
+    now = time.monotonic()
+    for kind, seconds in periodic_kinds(app).items():
+        if now - last.get(kind, float("-inf")) < seconds:
+            continue
+        last[kind] = now
+        waiting = db.session.execute(sa.select(Job.id).where(
+            Job.kind == kind, Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING))).limit(1)).first()
+        if waiting is None:
+            with write_transaction():
+                db.session.add(Job(kind=kind, payload={}, max_attempts=1))
+        else:
+            db.session.commit()
+
+
 def purge_done(older_than: timedelta = timedelta(days=7)) -> int:
     with write_transaction():
         result = db.session.execute(
@@ -167,9 +198,11 @@ def purge_done(older_than: timedelta = timedelta(days=7)) -> int:
 def loop(app: Flask, *, stop: threading.Event, idle: float) -> None:
     """Work until ``stop`` is set, sleeping ``idle`` seconds when nothing is due."""
     last_purge = 0.0
+    last_periodic: dict[str, float] = {}
     while not stop.is_set():
         try:
             with app.app_context():
+                schedule_periodic(app, last_periodic)
                 n = work_once()
                 if time.monotonic() - last_purge > 3600:
                     purge_done()

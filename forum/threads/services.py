@@ -151,19 +151,24 @@ def post_answer(thread: Thread, *, author: User, body: object) -> Post:
     _check_links(author, html)
     with write_transaction():
         thread = lock(Thread, thread.id)
-        now = utcnow()
-        _refuse_identical(author, body, now, thread_id=thread.id)
+        _refuse_identical(author, body, utcnow(), thread_id=thread.id)
         state = PostState.QUEUED if _held_for_review(author) else PostState.VISIBLE
-        post = Post(thread_id=thread.id, author_id=author.id, body=body, body_html=html, created_at=now,
-                    state=state)
-        db.session.add(post)
-        db.session.flush()
-        if state == PostState.VISIBLE:
-            # The count covers visible answers; a queued one counts once approved.
-            db.session.execute(sa.update(Thread).where(Thread.id == thread.id).values(
-                answer_count=Thread.answer_count + 1, last_activity_at=now, last_poster_id=author.id))
-        _revision(post, by=author)
-        events.emit(events.PostCreated(post_id=post.id, thread_id=thread.id, author_id=author.id, is_question=False))
+        return add_answer(thread, author=author, body=body, html=html, state=state)
+
+
+def add_answer(thread: Thread, *, author: User, body: str, html: str, state: PostState) -> Post:
+    """Inside a write transaction, with ``thread`` locked: add a checked answer, count
+    it, and announce it (also how the help desk's reply joins an escalated thread)."""
+    now = utcnow()
+    post = Post(thread_id=thread.id, author_id=author.id, body=body, body_html=html, created_at=now, state=state)
+    db.session.add(post)
+    db.session.flush()
+    if state == PostState.VISIBLE:
+        # The count covers visible answers; a queued one counts once approved.
+        db.session.execute(sa.update(Thread).where(Thread.id == thread.id).values(
+            answer_count=Thread.answer_count + 1, last_activity_at=now, last_poster_id=author.id))
+    _revision(post, by=author)
+    events.emit(events.PostCreated(post_id=post.id, thread_id=thread.id, author_id=author.id, is_question=False))
     return post
 
 
