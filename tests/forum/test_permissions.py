@@ -146,6 +146,33 @@ MATRIX = [
 
     ("category.manage", "-",                                "L", "N", "N", "N", "N", "Y", "Y"),
     ("jobs.manage",     "-",                                "L", "N", "N", "N", "N", "N", "Y"),
+
+    # Escalation to the help desk. The asker asks for their own open thread once it has
+    # an answer, or after ESCALATE_ASKER_WAIT_HOURS (24 here) without one; staff roles
+    # pressing it on their own thread count as the asker too.
+    ("escalation.request", "own answered thread",           "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("escalation.request", "own unanswered thread, 1 h old", "L", "N", "N", "N", "N", "N", "N"),
+    ("escalation.request", "own unanswered thread, 25 h old", "L", "Y", "Y", "N", "Y", "Y", "Y"),
+    ("escalation.request", "own solved thread",             "L", "N", "N", "N", "N", "N", "N"),
+    ("escalation.request", "own escalated thread",          "L", "N", "N", "N", "N", "N", "N"),
+    ("escalation.request", "own closed thread",             "L", "N", "N", "N", "N", "N", "N"),
+    ("escalation.request", "own hidden thread",             "L", "N", "N", "N", "N", "N", "N"),
+    ("escalation.request", "others' answered thread",       "L", "N", "N", "N", "N", "N", "N"),
+    ("escalation.request", "others' unanswered thread, 25 h old", "L", "N", "N", "N", "N", "N", "N"),
+    # "Escalate to support": moderators and above, on any thread that is not deleted.
+    ("escalation.create", "others' answered thread",        "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("escalation.create", "own unanswered thread, 1 h old", "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("escalation.create", "own solved thread",              "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("escalation.create", "hidden thread",                  "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("escalation.create", "locked thread",                  "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("escalation.create", "deleted thread",                 "L", "N", "N", "N", "N", "N", "N"),
+    # The badge and ticket status: the asker (even suspended) and moderators and above.
+    ("escalation.status", "own escalated thread",           "L", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("escalation.status", "own deleted thread",             "L", "Y", "Y", "Y", "Y", "Y", "Y"),
+    ("escalation.status", "others' escalated thread",       "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("escalation.status", "deleted thread",                 "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("escalation.view",   "-",                              "L", "N", "N", "N", "Y", "Y", "Y"),
+    ("webhooks.manage",   "-",                              "L", "N", "N", "N", "N", "N", "Y"),
 ]
 
 EXPECTED = {"Y": (True, None), "L": (False, 401), "N": (False, 403), "H": (False, 404)}
@@ -171,6 +198,16 @@ def _post(author_id: int, *, state=PostState.VISIBLE, question=False, thread: Th
     thread = thread or _thread(OTHER_ID, answers=1)
     return Post(id=20, thread=thread, thread_id=thread.id, author_id=author_id, is_question=question,
                 state=state)
+
+
+def _asked(author_id: int, *, hours: float = 1, answers: int = 0, status=ThreadStatus.OPEN,
+           state=PostState.VISIBLE) -> Thread:
+    """A thread asked ``hours`` ago, for the escalation rules that look at waiting time."""
+    thread = _thread(author_id, answers=answers, status=status, state=state)
+    thread.created_at = utcnow() - timedelta(hours=hours)
+    if status == ThreadStatus.SOLVED:
+        thread.accepted_post_id = 21
+    return thread
 
 
 # Each target builder takes the acting person's id ("own" means authored by them).
@@ -211,6 +248,15 @@ TARGETS = {
     "published article": lambda me: Article(id=30, status=ArticleStatus.PUBLISHED),
     "draft article": lambda me: Article(id=30, status=ArticleStatus.DRAFT),
     "archived article": lambda me: Article(id=30, status=ArticleStatus.ARCHIVED),
+    "own answered thread": lambda me: _asked(me, answers=1),
+    "own unanswered thread, 1 h old": lambda me: _asked(me, hours=1),
+    "own unanswered thread, 25 h old": lambda me: _asked(me, hours=25),
+    "own solved thread": lambda me: _asked(me, answers=1, status=ThreadStatus.SOLVED),
+    "own escalated thread": lambda me: _asked(me, answers=1, status=ThreadStatus.ESCALATED),
+    "own closed thread": lambda me: _asked(me, answers=1, status=ThreadStatus.CLOSED),
+    "others' answered thread": lambda me: _asked(OTHER_ID, answers=1),
+    "others' unanswered thread, 25 h old": lambda me: _asked(OTHER_ID, hours=25),
+    "others' escalated thread": lambda me: _asked(OTHER_ID, answers=1, status=ThreadStatus.ESCALATED),
     "own account": lambda me: User(id=me, username="me"),
     "other account": lambda me: User(id=OTHER_ID, username="other", role=Role.MEMBER),
     "moderator's account": lambda me: User(id=OTHER_ID, username="mod", role=Role.MODERATOR),
@@ -232,7 +278,7 @@ def policy_app(tmp_path_factory):
     app = create_app({
         "TESTING": True, "DATABASE_URL": "sqlite://", "SECRET_KEY": "test-secret",
         "DATA_DIR": str(tmp_path_factory.mktemp("data")), "EMBEDDED_WORKER": False,
-        "PRIVILEGES": dict(PRIVILEGES),
+        "PRIVILEGES": dict(PRIVILEGES), "ESCALATE_ASKER_WAIT_HOURS": 24, "ESCALATION_STATUS_PUBLIC": False,
     })
     with app.app_context():
         yield app
@@ -289,3 +335,21 @@ def test_privileges_follow_the_configured_thresholds(policy_app, privilege, need
 def test_an_expired_suspension_no_longer_refuses(policy_app):
     person = User(id=1, role=Role.MEMBER, reputation=1, suspended_until=utcnow() - timedelta(seconds=1))
     assert permissions.can(person, "thread.create")
+
+
+def test_a_public_ticket_status_shows_on_visible_threads_only(policy_app, monkeypatch):
+    monkeypatch.setitem(policy_app.config, "ESCALATION_STATUS_PUBLIC", True)
+    member = _person("member", 3)
+    assert permissions.can(None, "escalation.status", _asked(OTHER_ID, answers=1, status=ThreadStatus.ESCALATED))
+    assert permissions.can(member, "escalation.status", _asked(OTHER_ID, answers=1, status=ThreadStatus.ESCALATED))
+    hidden = _asked(OTHER_ID, answers=1, state=PostState.HIDDEN)
+    assert permissions.can(None, "escalation.status", hidden).status == 401
+    assert permissions.can(member, "escalation.status", hidden).status == 403
+
+
+def test_the_asker_may_ask_support_exactly_when_the_wait_is_over(policy_app, monkeypatch):
+    monkeypatch.setitem(policy_app.config, "ESCALATE_ASKER_WAIT_HOURS", 6)
+    asker = _person("member", 3)
+    refused = permissions.can(asker, "escalation.request", _asked(3, hours=5.9))
+    assert not refused and "6 hours after asking" in refused.reason
+    assert permissions.can(asker, "escalation.request", _asked(3, hours=6.01))
