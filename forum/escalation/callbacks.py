@@ -119,11 +119,12 @@ def callback(body: bytes, headers: dict[str, str], *, endpoint_id: int | None = 
         raise Invalid(errors)
     webhook_id = {k.lower(): v for k, v in headers.items()}["webhook-id"][:100]
     with write_transaction():
-        if db.session.get(Receipt, webhook_id) is not None:
-            escalation = _find(fields)
+        escalation = lock(Escalation, _find(fields).id)
+        # Looked up under the escalation's lock: a replay racing the original waits
+        # for it, then sees its receipt (and is a no-op, not a conflict).
+        seen = db.session.execute(sa.select(Receipt.webhook_id).where(Receipt.webhook_id == webhook_id)).first()
+        if seen is not None:
             return escalation, False
-        escalation = _find(fields)
-        escalation = lock(Escalation, escalation.id)
         db.session.add(Receipt(webhook_id=webhook_id, endpoint_id=endpoint.id, escalation_id=escalation.id))
         changed = _apply(escalation, fields)
         db.session.flush()

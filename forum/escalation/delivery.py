@@ -38,11 +38,22 @@ def _request_headers(endpoint: Endpoint, message: Message, now: datetime) -> dic
     return out
 
 
+def enqueue(message: Message, *, run_at: datetime | None = None) -> None:
+    """Queue the job for ``message``'s next attempt. The job names the attempt it is
+    for, so a stray duplicate job for an attempt already made does nothing."""
+    jobs.enqueue(DELIVER, {"message_id": message.id, "attempt": message.attempts or 0}, run_at=run_at)
+
+
 def deliver(payload_: dict[str, Any]) -> None:
-    """Job handler (outside a transaction): one attempt at one message."""
+    """Job handler (outside a transaction): one attempt at one message.
+
+    Network trouble never raises (it is an attempt that failed, retried on the
+    schedule); anything else is a bug, and the job system retries the job."""
     message_id = str(payload_.get("message_id", ""))
     message = db.session.get(Message, message_id)
-    if message is None or message.status != MessageStatus.PENDING:
+    expected = payload_.get("attempt")
+    if message is None or message.status != MessageStatus.PENDING or (
+            isinstance(expected, int) and expected != message.attempts):
         db.session.commit()
         return
     endpoint = message.endpoint
@@ -54,7 +65,7 @@ def deliver(payload_: dict[str, Any]) -> None:
         return
     now = utcnow()
     request_headers = _request_headers(endpoint, message, now)
-    url, body, allow_private = endpoint.url, message.body, endpoint.allow_private
+    url, body, allow_private, seen = endpoint.url, message.body, endpoint.allow_private, message.attempts
     db.session.commit()  # nothing is held while we wait for the receiver
     config = current_app.config
     outcome = webhooks.post(url, body, request_headers, allow_private=allow_private,
@@ -62,9 +73,15 @@ def deliver(payload_: dict[str, Any]) -> None:
                             total_timeout=float(config["WEBHOOK_TIMEOUT"]))
     with write_transaction():
         message = _locked_message(message_id)
-        if message is None or message.status != MessageStatus.PENDING:
-            return  # another worker finished it meanwhile (a lease that ran out)
-        _record(message, outcome, now)
+        if message is None:
+            return
+        if message.status != MessageStatus.PENDING or message.attempts != seen:
+            # Another worker recorded this attempt meanwhile (a lease that ran out):
+            # the request went out, so it is logged, but the message is not touched.
+            _log(message, outcome, started=now, url=url, number=seen + 1,
+                 note="another worker had already recorded this attempt")
+            return
+        _record(message, outcome, now, url=url)
 
 
 def _locked_message(message_id: str) -> Message | None:
@@ -72,14 +89,20 @@ def _locked_message(message_id: str) -> Message | None:
                               .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
-def _record(message: Message, outcome: webhooks.Outcome, started: datetime) -> None:
+def _log(message: Message, outcome: webhooks.Outcome, *, started: datetime, url: str, number: int,
+         note: str = "") -> None:
     from ..jobs.worker import worker_name
 
-    message.attempts += 1
-    db.session.add(Attempt(message_id=message.id, number=message.attempts, started_at=started,
-                           duration_ms=outcome.duration_ms, url=message.endpoint.url,
+    error = "; ".join(e for e in (outcome.error, note) if e)
+    db.session.add(Attempt(message_id=message.id, number=number, started_at=started,
+                           duration_ms=outcome.duration_ms, url=url[:500],
                            request_headers=outcome.request_headers, status_code=outcome.status_code,
-                           response_excerpt=outcome.excerpt, error=outcome.error, worker=worker_name()[:120]))
+                           response_excerpt=outcome.excerpt, error=error[:500], worker=worker_name()[:120]))
+
+
+def _record(message: Message, outcome: webhooks.Outcome, started: datetime, *, url: str | None = None) -> None:
+    message.attempts += 1
+    _log(message, outcome, started=started, url=url or message.endpoint.url, number=message.attempts)
     message.last_status = outcome.status_code
     message.last_error = (outcome.error or ("" if outcome.ok else f"HTTP {outcome.status_code}"))[:500]
     now = utcnow()
@@ -100,7 +123,7 @@ def _record(message: Message, outcome: webhooks.Outcome, started: datetime) -> N
         _dead(message, f"no success after {message.attempts} attempts: {message.last_error}")
         return
     message.next_attempt_at = now + wait
-    jobs.enqueue(DELIVER, {"message_id": message.id}, run_at=message.next_attempt_at)
+    enqueue(message, run_at=message.next_attempt_at)
 
 
 def _delivered(escalation: Escalation, endpoint: Endpoint, outcome: webhooks.Outcome, now: datetime) -> None:
@@ -159,7 +182,7 @@ def _requeue(message: Message) -> None:
     message.next_attempt_at = utcnow()
     if message.escalation is not None and message.escalation.delivery == Delivery.FAILED:
         message.escalation.delivery = Delivery.QUEUED
-    jobs.enqueue(DELIVER, {"message_id": message.id})
+    enqueue(message)
 
 
 def replay_failed(*, by: User, since: datetime, endpoint_id: int | None = None) -> int:

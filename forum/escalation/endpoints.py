@@ -9,22 +9,21 @@ from typing import Any
 
 from flask import current_app
 
-from .. import jobs
 from ..db import lock, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..models import User
-from . import payload, webhooks
-from .delivery import DELIVER, disable
+from . import delivery, payload, webhooks
+from .delivery import disable
 from .models import Endpoint, Format, Message
 
 EVENT_TYPES = ("thread.escalated", "webhook.test")
 
 
 def _endpoint_fields(url: object, fmt: object, event_types: object, description: object, credentials: object,
-                     errors: dict[str, str]) -> tuple[str, Format, list[str], str, str]:
+                     errors: dict[str, str], *, allow_private: bool = True) -> tuple[str, Format, list[str], str, str]:
     url = str(url or "").strip()
-    if problem := webhooks.check_url(url):
+    if problem := webhooks.check_url(url, allow_private=allow_private):
         errors["url"] = problem
     try:
         fmt = Format(str(fmt or "standard"))
@@ -55,7 +54,7 @@ def add_endpoint(*, by: User | None, url: object, secret: object = None, fmt: ob
         require(by, "webhooks.manage")
     errors: dict[str, str] = {}
     url, fmt, types, description, credentials = _endpoint_fields(url, fmt, event_types, description,
-                                                                 credentials, errors)
+                                                                 credentials, errors, allow_private=bool(allow_private))
     secret = str(secret or "").strip() or webhooks.new_secret()
     if not webhooks.valid_secret(secret):
         errors["secret"] = "A secret is whsec_ followed by base64, at least 24 bytes; leave it empty for a new one."
@@ -75,7 +74,8 @@ def update_endpoint(endpoint: Endpoint, *, by: User | None, **changes: Any) -> E
     url, fmt, types, description, credentials = _endpoint_fields(
         changes.get("url", endpoint.url), changes.get("fmt", endpoint.format.value),
         changes.get("event_types", endpoint.event_types), changes.get("description", endpoint.description),
-        changes.get("credentials", endpoint.credentials), errors)
+        changes.get("credentials", endpoint.credentials), errors,
+        allow_private=bool(changes.get("allow_private", endpoint.allow_private)))
     if errors:
         raise Invalid(errors)
     with write_transaction():
@@ -130,10 +130,11 @@ def send_test(endpoint: Endpoint, *, by: User) -> Message:
         data = {"message": "A test event from the support forum.", "endpoint_id": endpoint.id,
                 "sent_by": by.username}
         message = Message(id=webhooks.new_message_id(), endpoint_id=endpoint.id, event_type="webhook.test",
+                          attempts=0,
                           body=json.dumps(payload.envelope("webhook.test", data), separators=(",", ":")),
                           next_attempt_at=utcnow())
         db.session.add(message)
-        jobs.enqueue(DELIVER, {"message_id": message.id})
+        delivery.enqueue(message)
     return message
 
 

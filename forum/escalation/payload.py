@@ -173,12 +173,14 @@ def ticket_from_response(endpoint: Endpoint, response: Any) -> tuple[str | None,
     ticket = response.get("ticket") if isinstance(response.get("ticket"), dict) else {}
     ident = response.get("ticket_id", ticket.get("id"))
     url = response.get("ticket_url", ticket.get("url"))
-    if endpoint.format == Format.ZENDESK and ident is not None:
+    ident = str(ident).strip()[:100] if isinstance(ident, (str, int)) and not isinstance(ident, bool) else None
+    if not ident:
+        return None, None
+    if endpoint.format == Format.ZENDESK:
         # The API address is for machines; agents open the ticket in the agent view.
-        from urllib.parse import urlsplit
+        from urllib.parse import quote, urlsplit
 
         parts = urlsplit(endpoint.url)
-        url = f"{parts.scheme}://{parts.netloc}/agent/tickets/{ident}"
-    ident = str(ident)[:100] if isinstance(ident, (str, int)) and not isinstance(ident, bool) else None
+        url = f"{parts.scheme}://{parts.netloc}/agent/tickets/{quote(ident, safe='')}"
     url = url[:500] if isinstance(url, str) and url.startswith(("http://", "https://")) else None
     return ident, url

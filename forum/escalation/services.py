@@ -14,13 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from .. import events, jobs
+from .. import events
 from ..db import Conflict, lock, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..models import Category, PostState, Thread, ThreadStatus, User
-from . import payload, webhooks
-from .delivery import DELIVER
+from . import delivery, payload, webhooks
 from .models import Delivery, Endpoint, Escalation, LastCall, Message, Trigger
 
 MAX_NOTE = 2000
@@ -38,11 +37,11 @@ def _clean_note(note: object) -> str:
 
 def _enqueue(endpoint: Endpoint, event_type: str, data: dict[str, Any], escalation: Escalation | None) -> Message:
     message = Message(id=webhooks.new_message_id(), endpoint_id=endpoint.id, event_type=event_type,
-                      escalation_id=escalation.id if escalation else None,
+                      escalation_id=escalation.id if escalation else None, attempts=0,
                       body=json.dumps(payload.body(endpoint, event_type, data), separators=(",", ":")),
                       next_attempt_at=utcnow())
     db.session.add(message)
-    jobs.enqueue(DELIVER, {"message_id": message.id})
+    delivery.enqueue(message)
     return message
 
 
@@ -110,6 +109,11 @@ def _unsolved(now: datetime, older_than: datetime, newer_than: datetime):
             .order_by(Thread.created_at, Thread.id))
 
 
+def _still_unsolved(thread: Thread | None) -> bool:
+    return (thread is not None and thread.status == ThreadStatus.OPEN and thread.state == PostState.VISIBLE
+            and thread.accepted_post_id is None and not thread.locked)
+
+
 def sweep(limit: int = 200) -> dict[str, int]:
     """Send the last call for threads that will be escalated soon, and escalate the
     threads whose time is up and whose last call went out long enough ago."""
@@ -127,6 +131,11 @@ def sweep(limit: int = 200) -> dict[str, int]:
             _unsolved(now, now - after + notice, oldest)
             .where(~sa.exists().where(LastCall.thread_id == Thread.id)).limit(limit)).scalars().all()
         for thread in due_soon:
+            # Under the thread's lock, look again: a concurrent sweep may have sent it.
+            thread = lock(Thread, thread.id)
+            if not _still_unsolved(thread) or db.session.execute(
+                    sa.select(LastCall.thread_id).where(LastCall.thread_id == thread.id)).first():
+                continue
             due = max(thread.created_at + after, now + notice)
             db.session.add(LastCall(thread_id=thread.id, sent_at=now, due_at=due))
             events.emit(events.EscalationLastCall(thread_id=thread.id, asker_id=thread.author_id, due_at=due))
@@ -137,7 +146,7 @@ def sweep(limit: int = 200) -> dict[str, int]:
             .where(LastCall.due_at <= now).limit(limit)).scalars().all()
         for thread in ready:
             locked = lock(Thread, thread.id)
-            if locked.status != ThreadStatus.OPEN or locked.accepted_post_id is not None:
+            if not _still_unsolved(locked) or for_thread(locked.id) is not None:
                 continue
             _open(locked, trigger=Trigger.AUTO, note="", by=None)
             counts["escalated"] += 1

@@ -21,7 +21,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -85,22 +85,44 @@ def verify(secret: str, body: bytes, request_headers: dict[str, str]) -> bool:
 
 # -- where a webhook may go -----------------------------------------------------------
 
-def check_url(url: str) -> str | None:
-    """What is wrong with ``url`` as a webhook address, or None."""
-    parts = urlsplit(url)
+def check_url(url: str, *, allow_private: bool = True) -> str | None:
+    """What is wrong with ``url`` as a webhook address, or None. Without
+    ``allow_private``, an address that is plainly private (an IP literal or
+    ``localhost``) is refused at once; host names are checked again at every attempt."""
+    if not url:
+        return "Enter the address the help desk receives webhooks at."
+    if len(url) > 500:
+        return "Keep the address under 500 characters."
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "The address may not contain spaces or control characters."
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "The port is not a number from 1 to 65535, or the address is malformed."
     if parts.scheme not in ("http", "https"):
         return "Use an http:// or https:// address."
     if not parts.hostname:
         return "The address needs a host name."
     if parts.username or parts.password:
         return "Put credentials in the endpoint's settings, not in the address."
-    if len(url) > 500:
-        return "Keep the address under 500 characters."
-    try:
-        parts.port
-    except ValueError:
-        return "The port is not a number from 1 to 65535."
+    if port == 0:
+        return "The port is not a number from 1 to 65535, or the address is malformed."
+    if parts.fragment:
+        return "The address may not have a #fragment."
+    if not allow_private and _plainly_private(parts.hostname):
+        return (f"{parts.hostname} is a private, loopback or link-local address; "
+                "allow private addresses for this endpoint to use it.")
     return None
+
+
+def _plainly_private(host: str) -> bool:
+    if host.lower().rstrip(".") == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return not _public(host)
+    except ValueError:
+        return False  # a name: resolved and checked at every attempt
 
 
 def _public(address: str) -> bool:
@@ -157,7 +179,10 @@ def retry_after(value: str | None, now: datetime) -> float | None:
         seconds = float(value)
     except ValueError:
         try:
-            seconds = (parsedate_to_datetime(value) - now).total_seconds()
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is None:  # "-0000" or no zone: HTTP dates are GMT
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = (when - now).total_seconds()
         except (TypeError, ValueError, IndexError, OverflowError):
             return None
     if seconds != seconds:  # NaN
@@ -180,10 +205,13 @@ def post(url: str, body: str, request_headers: dict[str, str], *, allow_private:
         out.duration_ms = int((time.monotonic() - started) * 1000)
         return out
 
+    if problem := check_url(url):
+        out.error = f"refused: {problem}"[:500]
+        return done()
     try:
         address = resolve(url, allow_private=allow_private)
     except Refused as exc:
-        out.error = str(exc)[:500]
+        out.error = f"refused: {exc}"[:500]
         return done()
     parts = urlsplit(url)
     netloc = f"[{address}]" if ":" in address else address
@@ -214,7 +242,7 @@ def post(url: str, body: str, request_headers: dict[str, str], *, allow_private:
     except httpx.TimeoutException as exc:
         out.error = f"timeout: {exc or type(exc).__name__}"[:500]
         return done()
-    except (httpx.HTTPError, OSError, ValueError) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
         out.error = f"{type(exc).__name__}: {exc}"[:500]
         return done()
     raw = b"".join(chunks)
@@ -234,11 +262,14 @@ def post(url: str, body: str, request_headers: dict[str, str], *, allow_private:
 def next_delay(attempts: int, schedule: list[float], retry_after_s: float | None = None,
                jitter: float = 0.1) -> timedelta | None:
     """Wait before the next attempt after ``attempts`` failed ones, or None when the
-    schedule is used up. A ``Retry-After`` longer than the schedule's wait wins."""
-    if attempts > len(schedule):
+    schedule is used up. A ``Retry-After`` longer than the schedule's wait wins.
+
+    The jitter only lengthens a wait (by up to ``jitter``): retries of a failing burst
+    spread out, and the whole schedule never ends sooner than its sum (three days)."""
+    if attempts < 1 or attempts > len(schedule):
         return None
-    base = float(schedule[attempts - 1])
-    wait = base * random.uniform(1 - jitter, 1 + jitter)
+    base = max(float(schedule[attempts - 1]), 0.0)
+    wait = base * random.uniform(1, 1 + jitter)
     if retry_after_s is not None:
         wait = max(wait, retry_after_s)
     return timedelta(seconds=wait)

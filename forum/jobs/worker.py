@@ -106,6 +106,8 @@ def run_batch(job_ids: list[int]) -> bool:
         return True
     except Exception:
         error = traceback.format_exc(limit=8)
+        # A plain handler may leave a transaction open, or failed, behind it.
+        db.session.rollback()
         log.warning("job %s (%s) failed: %s", ids[0] if len(ids) == 1 else f"batch of {len(ids)}", kind,
                     error.strip().splitlines()[-1])
         with write_transaction():
