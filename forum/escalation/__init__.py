@@ -24,10 +24,11 @@ def _sweep(_payload: dict) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from . import delivery, services
+    from . import delivery, services, views
 
     jobs.handler(app, delivery.DELIVER, delivery.deliver, transaction=False)
     jobs.handler(app, services.SWEEP, _sweep, transaction=False)
     if float(app.config["ESCALATE_AFTER_HOURS"] or 0) > 0:
         jobs.periodic(app, services.SWEEP, float(app.config["ESCALATE_SWEEP_SECONDS"]))
     events.listen(app, events.AnswerUnaccepted, services.on_unaccepted)
+    views.init_app(app)
