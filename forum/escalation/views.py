@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
 from .. import hooks
 from ..db import Conflict, utcnow
 from ..errors import Invalid, NotFound, require
+from ..extensions import db
 from ..models import Thread, ThreadStatus
 from ..permissions import can
 from ..threads.actions import acting_user, action, bad_request, readable_thread, thread_url
@@ -45,28 +47,61 @@ class ThreadSupport:
     waiting: bool  # refused only because the community has not had its chance yet
 
 
+def _load(thread_id: int, *, last_call: bool) -> tuple[Escalation | None, LastCall | None]:
+    """The thread's escalation and, when asked for, its last call: one query."""
+    columns = [Escalation, LastCall] if last_call else [Escalation]
+    q = sa.select(*columns).select_from(Thread).outerjoin(Escalation, Escalation.thread_id == Thread.id)
+    if last_call:
+        q = q.outerjoin(LastCall, LastCall.thread_id == Thread.id)
+    row = db.session.execute(q.where(Thread.id == thread_id)).first()
+    if row is None:
+        return None, None
+    return row[0], (row[1] if last_call else None)
+
+
+def _last_call_possible(thread: Thread) -> bool:
+    """Whether the sweep could have sent this thread its last call yet (saves a query
+    on the pages of young threads and in categories that never escalate)."""
+    config = current_app.config
+    hours = float(config["ESCALATE_AFTER_HOURS"] or 0)
+    if hours <= 0 or not thread.category.auto_escalate:
+        return False
+    notice = min(float(config["ESCALATE_LAST_CALL_HOURS"]), hours)
+    return thread.created_at <= utcnow() - timedelta(hours=hours - notice)
+
+
 def thread_support(thread: Thread) -> ThreadSupport:
     """For the thread page's templates (cached per request): the escalation, the last
-    call, and what the viewer may see and do. One query, two for the asker and staff
-    of an open thread."""
+    call, and what the viewer may see and do.
+
+    At most one query, and none where nothing could be shown: staff always look; the
+    asker and whoever may see the status look on escalated threads; the asker of an
+    open thread looks for a last call once one could have been sent. (The help desk's
+    reply is recognised by its author, so no one needs the escalation for that.)"""
     cache = g.setdefault("_escalation_support", {})
     if thread.id in cache:
         return cache[thread.id]
     user = acting_user()
-    escalation = services.for_thread(thread.id)
     staff = bool(can(user, "escalation.view"))
     asker = user is not None and user.id == thread.author_id
-    last_call = None
-    if escalation is None and (asker or staff) and thread.status == ThreadStatus.OPEN:
-        last_call = services.last_call(thread.id)
+    status_ok = bool(can(user, "escalation.status", thread))
+    is_open = thread.status == ThreadStatus.OPEN
+    want_last_call = (asker or staff) and is_open and _last_call_possible(thread)
+    escalation = last_call = None
+    if staff or want_last_call or (status_ok and thread.status == ThreadStatus.ESCALATED):
+        escalation, last_call = _load(thread.id, last_call=want_last_call)
     decision = can(user, "escalation.request", thread) if asker and escalation is None else None
-    waiting = bool(decision is not None and not decision and thread.status == ThreadStatus.OPEN
-                   and thread.accepted_post_id is None and thread.answer_count == 0 and thread.is_visible
-                   and not user.is_suspended)
-    cache[thread.id] = ThreadSupport(escalation=escalation, last_call=last_call, staff=staff, request=decision,
-                                     waiting=waiting, show_status=bool(escalation and can(user, "escalation.status",
-                                                                                          thread)))
+    waiting = bool(decision is not None and not decision and is_open and thread.accepted_post_id is None
+                   and thread.answer_count == 0 and thread.is_visible and not user.is_suspended)
+    cache[thread.id] = ThreadSupport(escalation=escalation, last_call=last_call if escalation is None else None,
+                                     staff=staff, request=decision, waiting=waiting,
+                                     show_status=bool(escalation and status_ok))
     return cache[thread.id]
+
+
+def is_support_reply(post) -> bool:
+    """Whether ``post`` is the help desk's reply (posted by the support account)."""
+    return post.author.username_key == current_app.config["SUPPORT_USERNAME"].lower()
 
 
 def thread_tools(thread: Thread) -> list[Markup]:
@@ -344,5 +379,6 @@ def nav_badges() -> list[Markup]:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_global(thread_support, "thread_support")
+    app.add_template_global(is_support_reply, "is_support_reply")
     hooks.provide(app, "thread_tools", thread_tools)
     hooks.provide(app, "nav_badges", nav_badges)
