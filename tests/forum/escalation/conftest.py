@@ -5,10 +5,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+import sqlalchemy as sa
 
 from forum.escalation import endpoints
+from forum.escalation.delivery import DELIVER
+from forum.escalation.models import Attempt, Message
 from forum.escalation.webhooks import new_secret
-from forum.jobs import worker
+from forum.extensions import db
+from forum.jobs import Job, JobStatus, worker
 from forum.models import Role
 from tests import factories as f
 
@@ -59,3 +63,29 @@ def endpoint(people, receiver):
 
 def drain() -> int:
     return worker.drain()
+
+
+def messages() -> list[Message]:
+    db.session.expire_all()
+    return list(db.session.execute(sa.select(Message).order_by(Message.created_at, Message.id)).scalars())
+
+
+def attempts(message_id: str) -> list[Attempt]:
+    return list(db.session.execute(sa.select(Attempt).where(Attempt.message_id == message_id)
+                                   .order_by(Attempt.id)).scalars())
+
+
+def count(model, *where) -> int:
+    return db.session.execute(sa.select(sa.func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def delivery_jobs(*statuses: JobStatus) -> list[Job]:
+    q = sa.select(Job).where(Job.kind == DELIVER).order_by(Job.id)
+    if statuses:
+        q = q.where(Job.status.in_(statuses))
+    db.session.expire_all()
+    return list(db.session.execute(q).scalars())
+
+
+def is_postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
