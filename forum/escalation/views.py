@@ -130,11 +130,11 @@ def escalate(thread_id: int):
     if user is None:
         require(user, "escalation.request", thread)
     asker_form = thread.author_id == user.id and not user.is_moderator
-    require(user, "escalation.request" if asker_form else "escalation.create", thread)
-    existing = services.for_thread(thread.id)
-    if existing is not None:
+    # An old tab pressed again: say where it stands rather than refuse.
+    if services.for_thread(thread.id) is not None and can(user, "escalation.status", thread):
         flash("This thread is already with the support team.", "info")
         return redirect(thread_url(thread))
+    require(user, "escalation.request" if asker_form else "escalation.create", thread)
     values = {"note": request.form.get("note", "")}
     if request.method == "GET":
         return _escalate_page(thread, values, {})
