@@ -83,11 +83,14 @@ def _callback_fields(data: Any) -> tuple[dict[str, Any], dict[str, str]]:
                                    or not ticket_url.startswith(("https://", "http://"))):
         errors["ticket_url"] = "ticket_url is an http(s) address of up to 500 characters."
     out.update(escalation_id=escalation_id, ticket_id=None if ticket_id is None else str(ticket_id).strip(),
-               public_reply=(reply or "").strip() or None, agent=(agent or "").strip(), ticket_url=ticket_url)
+               public_reply=reply.strip() if isinstance(reply, str) and reply.strip() else None,
+               agent=agent.strip() if isinstance(agent, str) else "", ticket_url=ticket_url)
     if out["public_reply"]:
         body_errors: dict[str, str] = {}
         out["public_reply"] = clean_body(out["public_reply"], body_errors)
-        if body_errors:
+        # A short reply ("Fixed, thanks!") is fine: the support team's signature follows it.
+        short = 0 < len(out["public_reply"].strip()) < current_app.config["MIN_POST_CHARS"]
+        if body_errors and not short:
             errors["public_reply"] = next(iter(body_errors.values()))
     return out, errors
 
