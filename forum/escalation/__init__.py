@@ -24,7 +24,7 @@ def _sweep(_payload: dict) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from . import delivery, services, views
+    from . import api, cli, delivery, services, views
 
     jobs.handler(app, delivery.DELIVER, delivery.deliver, transaction=False)
     jobs.handler(app, services.SWEEP, _sweep, transaction=False)
@@ -32,3 +32,5 @@ def init_app(app: Flask) -> None:
         jobs.periodic(app, services.SWEEP, float(app.config["ESCALATE_SWEEP_SECONDS"]))
     events.listen(app, events.AnswerUnaccepted, services.on_unaccepted)
     views.init_app(app)
+    api.init_app(app)
+    cli.init_app(app)
