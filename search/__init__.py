@@ -16,7 +16,7 @@ from forum import events
 
 def init_app(app: Flask) -> None:
     """Attach search's backend, listeners, job handlers, pages, API and commands to ``app``."""
-    from . import api, articles, backends, cli, documents, indexing, queries, web
+    from . import api, articles, backends, cli, documents, escalation, indexing, queries, web
 
     app.extensions["search"] = {"kinds": {}, "hydrators": {}}
     app.extensions["search"]["backend"] = backends.make(app)
@@ -28,3 +28,4 @@ def init_app(app: Flask) -> None:
     web.init_app(app)
     api.init_app(app)
     cli.init_app(app)
+    escalation.init_app(app)
