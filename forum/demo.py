@@ -7,6 +7,12 @@ jobs as real use, and whatever listens to the forum's events (the reputation led
 badges) sees a believable history. The people, categories and threads live in
 ``demo.toml`` beside this module.
 
+Three threads went to the help desk: the demo's endpoint (``helpdesk.example.com``,
+never reachable) took two of them, its signed callbacks moved their tickets and
+posted a reply, and an admin switched it off before the third, which waits for staff.
+Its deliveries are recorded as the worker records them, so nothing is left for the
+worker to send when the demo is served.
+
 A forum whose threads were all asked in the same second looks abandoned, so the seed
 plans a history over the past weeks and replays it in time order, each action under
 :func:`forum.db.clock_at` its moment: every row is stamped when it "happened", and
@@ -17,10 +23,11 @@ The result is deterministic for a given ``seed`` and ``now``.
 """
 from __future__ import annotations
 
+import json
 import random
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,7 +35,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .accounts import services as accounts
-from .db import clock_at, utcnow
+from .db import clock_at, utcnow, write_transaction
+from .escalation import callbacks, delivery, endpoints, services as escalation, webhooks
+from .escalation.models import Endpoint, Message
 from .extensions import db
 from .models import Category, Post, Role, User
 from .permissions import can
@@ -40,6 +49,8 @@ DEMO_PASSWORD = "demo-password"
 CONTENT = Path(__file__).with_name("demo.toml")
 #: Threads are spread over this many days before ``now``.
 SPAN_DAYS = 42
+#: The demo's help desk: not a real address, and switched off during the history.
+HELPDESK_URL = "https://helpdesk.example.com/hooks"
 #: Settings that hold new members' posts for review, relaxed while the history replays.
 _TRUSTED_HISTORY = {"NEW_USER_REVIEW_POSTS": 0, "SPAM_SCORE_THRESHOLD": 10**9}
 
@@ -54,6 +65,7 @@ class Summary:
     accepted: int = 0
     edits: int = 0
     articles: int = 0
+    escalations: int = 0
 
 
 def is_empty() -> bool:
@@ -122,10 +134,16 @@ def seed(*, seed: int = 20240501, now: datetime | None = None) -> Summary:
                 by=admin, name=spec["name"], description=spec["description"], position=position)
     summary.categories = len(categories)
 
+    with clock_at(clock.now - timedelta(days=SPAN_DAYS + 2)):
+        helpdesk, _secret = endpoints.add_endpoint(
+            by=admin, url=HELPDESK_URL, description="Teamslot's help desk (demo: not a real address, switched off)")
+
     plan = _Plan()
     voters = list(people.values())
+    escalated: list[tuple[dict[str, Any], dict[int, Post], datetime]] = []
     for spec in data["threads"]:
-        _plan_thread(plan, spec, people, categories, voters, clock, summary)
+        _plan_thread(plan, spec, people, categories, voters, clock, summary, escalated)
+    _plan_escalations(plan, escalated, people, admin, helpdesk.id, clock, summary)
     # The demo's members are established customers whose history predates the
     # new-user review rule and the spam checks: replay it without holding their posts.
     config = current_app.config
@@ -154,8 +172,10 @@ def _people(data: dict[str, Any], clock: _Clock, summary: Summary) -> dict[str, 
 
 
 def _plan_thread(plan: _Plan, spec: dict[str, Any], people: dict[str, User], categories: dict[str, Category],
-                 voters: list[User], clock: _Clock, summary: Summary) -> None:
-    """Schedule one thread's life: the question, edits, answers, votes, the accept."""
+                 voters: list[User], clock: _Clock, summary: Summary,
+                 escalated: list[tuple[dict[str, Any], dict[int, Post], datetime]]) -> None:
+    """Schedule one thread's life: the question, edits, answers, votes, the accept;
+    a thread that goes to the help desk is noted in ``escalated`` with its last answer's time."""
     asker = people[spec["author"]]
     posts: dict[int, Post] = {}  # 0 is the question, n the n-th answer, filled in as they happen
 
@@ -191,6 +211,9 @@ def _plan_thread(plan: _Plan, spec: dict[str, Any], people: dict[str, User], cat
         if "kb_summary" in spec:
             plan.at(clock.after(accepted_at, share=(0.05, 0.3)),
                     _promote(posts, accepted, spec["kb_summary"], people["demo-staff"], summary))
+
+    if "escalation" in spec:
+        escalated.append((spec, posts, max([start, *answer_times.values()])))
 
     authors = {0: asker, **{n: people[a["author"]] for n, a in enumerate(spec.get("answers", []), start=1)}}
     for number, when in [(0, start), *answer_times.items()]:
@@ -250,3 +273,78 @@ def _plan_votes(plan: _Plan, posts: dict[int, Post], number: int, author: User, 
                 summary.votes += 1
 
         plan.at(clock.after(posted, share=(0.01, 0.9)), vote)
+
+
+# -- escalations ------------------------------------------------------------------------
+
+def _plan_escalations(plan: _Plan, escalated: list[tuple[dict[str, Any], dict[int, Post], datetime]],
+                      people: dict[str, User], admin: User, helpdesk_id: int, clock: _Clock,
+                      summary: Summary) -> None:
+    """The help desk takes the first escalations (delivered, then its callbacks), an
+    admin switches the endpoint off, and the rest wait for staff with no endpoint."""
+    rng = clock.rng
+    last = clock.now - timedelta(days=SPAN_DAYS)
+    for spec, posts, ready in escalated:
+        esc = spec["escalation"]
+        if not esc.get("helpdesk", True):
+            continue
+        state: dict[str, int] = {}
+        when = clock.after(ready, share=(0.1, 0.3))
+        plan.at(when, _escalate(posts, esc, people, summary, state))
+        when += timedelta(seconds=rng.uniform(2, 6))
+        plan.at(when, _delivered(state, esc["ticket"], rng.randint(120, 600)))
+        for number, update in enumerate(esc.get("callbacks", []), start=1):
+            when = clock.after(when, share=(0.05, 0.3))
+            plan.at(when, _ticket_update(state, helpdesk_id, esc["ticket"], update, number))
+        last = max(last, when)
+    switched_off = clock.after(last, share=(0.02, 0.1))
+    plan.at(switched_off, lambda: endpoints.enable(db.session.get(Endpoint, helpdesk_id), by=admin, active=False))
+    for spec, posts, ready in escalated:
+        if not spec["escalation"].get("helpdesk", True):
+            plan.at(clock.after(max(ready, switched_off), share=(0.1, 0.5)),
+                    _escalate(posts, spec["escalation"], people, summary, {}))
+
+
+def _escalate(posts: dict[int, Post], spec: dict[str, Any], people: dict[str, User], summary: Summary,
+              state: dict[str, int]) -> Callable[[], None]:
+    """"I still need help" from the asker, or "Escalate to support" from a moderator."""
+    def run() -> None:
+        state["id"] = escalation.escalate(posts[0].thread, by=people[spec["by"]], note=spec.get("note", "")).id
+        summary.escalations += 1
+    return run
+
+
+def _delivered(state: dict[str, int], ticket: str, duration_ms: int) -> Callable[[], None]:
+    """Record the help desk's 201 for each of the escalation's messages, as the worker
+    records an attempt (the demo's help desk is not a real address)."""
+    def run() -> None:
+        answer = {"ticket_id": ticket, "ticket_url": f"https://helpdesk.example.com/tickets/{ticket}"}
+        ids = db.session.execute(sa.select(Message.id).where(Message.escalation_id == state["id"])).scalars().all()
+        for message_id in ids:
+            with write_transaction():
+                message = delivery._locked_message(message_id)
+                now = utcnow()
+                sent = webhooks.headers(message.endpoint.secrets(now), message.id, now, message.body)
+                outcome = webhooks.Outcome(status_code=201, excerpt=json.dumps(answer), duration_ms=duration_ms,
+                                           response_json=answer, request_headers=webhooks.redacted(sent))
+                delivery._record(message, outcome, now)
+    return run
+
+
+def _ticket_update(state: dict[str, int], helpdesk_id: int, ticket: str, update: dict[str, Any],
+                   number: int) -> Callable[[], None]:
+    """The help desk's status callback, signed with the endpoint's secret and applied
+    by the same service as ``POST /api/v1/escalations/callback``."""
+    def run() -> None:
+        endpoint = db.session.get(Endpoint, helpdesk_id)
+        body = {"ticket_id": ticket, "status": update["status"],
+                "updated_at": utcnow().isoformat().replace("+00:00", "Z")}
+        if "agent" in update:
+            body["agent"] = update["agent"]
+        if "reply" in update:
+            body["public_reply"] = update["reply"].strip()
+        raw = json.dumps(body)
+        # Signed now, in real time: the signature's five-minute window is the service's own clock.
+        signed = webhooks.headers([endpoint.secret], f"demo_{state['id']}_{number}", datetime.now(UTC), raw)
+        callbacks.callback(raw.encode(), signed, endpoint_id=endpoint.id)
+    return run

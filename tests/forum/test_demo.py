@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 
 from forum import ROOT, demo
 from forum.accounts import services as accounts
-from forum.db import utcnow
+from forum.db import aware, utcnow
 from forum.extensions import db
 from forum.kb.models import Article, ArticleStatus
 from forum.models import Post, PostRevision, Role, Thread, ThreadStatus, User, Vote
@@ -131,3 +131,49 @@ def test_readme_lists_every_demo_account_and_the_password():
     assert demo.DEMO_PASSWORD in readme
     for person in content["staff"]:
         assert f"`{person['username']}`" in readme, person["username"]
+
+
+def test_demo_escalations_reached_the_help_desk_and_left_the_worker_nothing_to_send(app, runner):
+    from forum.escalation.models import (Attempt, Delivery, Endpoint, Escalation, Message, MessageStatus,
+                                         TicketStatus, Trigger)
+    from forum.jobs import worker
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    now = utcnow()
+    with app.app_context():
+        (endpoint,) = db.session.execute(sa.select(Endpoint)).scalars().all()
+        assert endpoint.url == demo.HELPDESK_URL and not endpoint.active and not endpoint.allow_private
+        escalations = {e.thread.title: e for e in db.session.execute(sa.select(Escalation)).scalars()}
+        assert len(escalations) == 3
+
+        solved = escalations["Daylight saving change moved all our recurring one-to-ones by an hour"]
+        assert solved.trigger == Trigger.ASKER and solved.delivery == Delivery.DELIVERED
+        assert (solved.ticket_id, solved.ticket_status) == ("4127", TicketStatus.SOLVED)
+        assert solved.badge == "ticket #4127, solved" and solved.agent == "Hannah (Tier 2)"
+        reply = db.session.get(Post, solved.reply_post_id)
+        assert reply.author.username == "support" and "re-synced" in reply.body and reply.is_visible
+        assert solved.thread.status == ThreadStatus.ESCALATED and solved.thread.accepted_post_id is None
+
+        pending = escalations["Zoom links missing on classes booked from the mobile app"]
+        assert pending.trigger == Trigger.STAFF and pending.requested_by.username == "demo-mod" and pending.note
+        assert (pending.ticket_id, pending.ticket_status) == ("4133", TicketStatus.PENDING)
+        assert pending.ticket_url == "https://helpdesk.example.com/tickets/4133" and pending.reply_post_id is None
+
+        waiting = escalations["Annual plan refund if we cancel after two months?"]
+        assert waiting.trigger == Trigger.ASKER and waiting.delivery == Delivery.NO_ENDPOINT
+        assert waiting.ticket_id is None and waiting.created_at > endpoint.disabled_at
+
+        for e in escalations.values():
+            community = db.session.execute(sa.select(sa.func.max(Post.created_at)).where(
+                Post.thread_id == e.thread_id, Post.id != sa.func.coalesce(e.reply_post_id, 0))).scalar_one()
+            assert e.thread.created_at < e.created_at <= now
+            assert aware(community) < e.created_at, "escalated before the answers it follows"
+            if e.ticket_updated_at is not None:
+                assert e.delivered_at <= e.ticket_updated_at <= endpoint.disabled_at
+        # Each delivery is logged as one successful attempt; nothing is left to send.
+        messages = db.session.execute(sa.select(Message)).scalars().all()
+        assert len(messages) == 2 and {m.status for m in messages} == {MessageStatus.DELIVERED}
+        attempts = db.session.execute(sa.select(Attempt)).scalars().all()
+        assert [a.status_code for a in attempts] == [201, 201]
+        worker.drain()
+        assert len(db.session.execute(sa.select(Attempt)).scalars().all()) == 2
