@@ -121,7 +121,12 @@ def test_a_signed_but_invalid_body_is_refused_and_leaves_no_receipt(ectx, receiv
                  {"escalation_id": esc.id, "status": "open", "updated_at": "2026-03-01T10:00:00"},
                  status(esc.id, "open", T0, public_reply=12), status(esc.id, "open", T0, agent="x" * 101),
                  status(esc.id, "open", T0, agent=5), status(esc.id, "solved", T0, public_reply="x" * 70000),
-                 {"escalation_id": True, "status": "open", "updated_at": "2026-03-01T10:00:00Z"}):
+                 {"escalation_id": True, "status": "open", "updated_at": "2026-03-01T10:00:00Z"},
+                 {"escalation_id": 1.5, "status": "open", "updated_at": "2026-03-01T10:00:00Z"},
+                 {"escalation_id": 2**70, "status": "open", "updated_at": "2026-03-01T10:00:00Z"},
+                 {"ticket_id": ["x"], "status": "open", "updated_at": "2026-03-01T10:00:00Z"},
+                 {"escalation_id": esc.id, "status": ["open"], "updated_at": 1767225600},
+                 status(esc.id, "open", T0, ticket_url="javascript:alert(1)")):
         raw, h = signed(receiver.secret, data)
         with pytest.raises(Invalid):
             callbacks.callback(raw, h)

@@ -161,3 +161,25 @@ def test_nothing_is_held_while_the_handler_waits_for_the_receiver(esc_app, ectx,
     assert wrote == [True]
     (message,) = messages()
     assert message.status == MessageStatus.DELIVERED and len(receiver.received) == 1
+
+
+def test_two_people_escalating_one_thread_at_once_make_one_escalation(esc_app, ectx, people, endpoint, receiver):
+    from forum.db import Conflict
+    from forum.escalation.models import Escalation
+    from forum.models import Thread, User
+
+    thread_id, ids = people.thread.id, (people.maya.id, people.ada.id)
+    outcomes = []
+
+    def escalate(i):
+        by, thread = db.session.get(User, ids[i]), db.session.get(Thread, thread_id)
+        try:
+            outcomes.append(services.escalate(thread, by=by, note=f"from {i}").id)
+        except Conflict:
+            outcomes.append("conflict")
+
+    _in_threads(esc_app, 2, escalate)
+    assert sorted(outcomes, key=str)[1] == "conflict" and isinstance(sorted(outcomes, key=str)[0], int)
+    db.session.commit()
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Escalation)).scalar_one() == 1
+    assert len(messages()) == 1
