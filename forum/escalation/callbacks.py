@@ -51,6 +51,15 @@ def _parse_time(value: object) -> datetime | None:
     return parsed
 
 
+def _encodable(text: str) -> bool:
+    """JSON's ``\ud800`` decodes to a lone surrogate no database can store."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _callback_fields(data: Any) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     if not isinstance(data, dict):
@@ -78,6 +87,9 @@ def _callback_fields(data: Any) -> tuple[dict[str, Any], dict[str, str]]:
     agent = data.get("agent")
     if agent is not None and (not isinstance(agent, str) or len(agent) > 100):
         errors["agent"] = "agent is a name of up to 100 characters."
+    for name in ("ticket_id", "agent", "ticket_url"):
+        if isinstance(data.get(name), str) and not _encodable(data[name]):
+            errors[name] = f"{name} is not valid text (a lone surrogate escape)."
     ticket_url = data.get("ticket_url")
     if ticket_url is not None and (not isinstance(ticket_url, str) or len(ticket_url) > 500
                                    or not ticket_url.startswith(("https://", "http://"))):
@@ -115,7 +127,7 @@ def callback(body: bytes, headers: dict[str, str], *, endpoint_id: int | None = 
     endpoint = _verify(body, headers, endpoint_id)
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         raise Invalid({"body": "The body is not JSON."}) from None
     fields, errors = _callback_fields(data)
     if errors:

@@ -130,9 +130,12 @@ def test_a_signed_but_invalid_body_is_refused_and_leaves_no_receipt(ectx, receiv
         raw, h = signed(receiver.secret, data)
         with pytest.raises(Invalid):
             callbacks.callback(raw, h)
-    raw = b"not json"
-    with pytest.raises(Invalid):
-        callbacks.callback(raw, webhooks.headers([receiver.secret], "msg_y", utcnow(), raw.decode()))
+    for raw in (b"not json", b"[" * 100_000 + b"]" * 100_000,
+                b'{"escalation_id": %d, "status": "open", "updated_at": "2026-03-01T10:00:00Z", "agent": "\\ud800"}'
+                % esc.id,
+                b'{"ticket_id": "\\udfff", "status": "open", "updated_at": "2026-03-01T10:00:00Z"}'):
+        with pytest.raises(Invalid):
+            callbacks.callback(raw, webhooks.headers([receiver.secret], "msg_y", utcnow(), raw.decode()))
     with pytest.raises(NotFound):
         callbacks.callback(*signed(receiver.secret, status(esc.id + 1000, "open", T0)))
     assert count(Receipt) == 0 and current(esc).ticket_status is None
