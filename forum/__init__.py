@@ -44,7 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings["MAX_CONTENT_LENGTH"],
     )
 
-    from . import accounts, api, cli, escalation, events, hooks, jobs, kb, ratelimit, threads, web
+    from . import accounts, api, cli, escalation, events, hooks, jobs, kb, notifications, ratelimit, threads, web
     from .db import setup_engine
     from .extensions import csrf, db, login_manager, migrate
 
@@ -63,6 +63,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     threads.init_app(app)
     kb.init_app(app)
     escalation.init_app(app)
+    notifications.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     for name in PLUGINS:

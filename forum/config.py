@@ -125,6 +125,25 @@ class Defaults:
     WEBHOOK_ROTATION_HOURS = 24
     #: Username of the account that posts the help desk's public replies.
     SUPPORT_USERNAME = "support"
+    #: Seconds an instant e-mail waits for more of the same person's notifications, so a
+    #: burst (ten answers in a minute) arrives as one message.
+    NOTIFY_COALESCE_SECONDS = 60
+    #: People a member without ``post_without_review`` may @mention in one post.
+    NEW_USER_MAX_MENTIONS = 3
+    #: How mail leaves: ``file`` (written under ``DATA_DIR/mail``, the default: nothing is
+    #: sent by accident), ``console``, ``smtp``, or ``locmem`` (tests).
+    MAIL_BACKEND = "file"
+    #: The SMTP server for ``MAIL_BACKEND=smtp``.
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    #: ``starttls``, ``ssl`` or empty for a plain connection.
+    MAIL_SECURITY = ""
+    #: Seconds to wait for the SMTP server.
+    MAIL_TIMEOUT = 10
+    #: The From address of every e-mail.
+    MAIL_SENDER = "Support Community <noreply@localhost>"
     #: Seconds "remember me" keeps a browser logged in.
     REMEMBER_SECONDS = 30 * 24 * 3600
 

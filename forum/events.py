@@ -102,6 +102,8 @@ class PostStateChanged:
     old: str
     new: str
     by_id: int | None
+    #: What the moderator told the author, if anything.
+    reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -70,9 +70,47 @@ KB_REF = re.compile(r"\[\[kb:([a-z0-9][a-z0-9-]{0,79})\]\]")
 _CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.S)
 
 
+#: ``@username`` (the account rules: 3-30 letters, digits, ``.``, ``-``, ``_``), not in
+#: an e-mail address or a longer word.
+MENTION = re.compile(r"(?<![\w@/.`\[])@([A-Za-z0-9][A-Za-z0-9_.-]{1,28}[A-Za-z0-9])(?![\w@-])")
+
+
+def mentions(source: str) -> list[str]:
+    """The usernames ``@mentioned`` in Markdown ``source`` outside code, in order, once each."""
+    found = (m.group(1) for i, part in enumerate(_CODE.split(source)) if not i % 2 for m in MENTION.finditer(part))
+    return list(dict.fromkeys(found))
+
+
+def _known_users(names: list[str]) -> dict[str, str]:
+    """Lower-cased name -> username of the accounts that exist among ``names``."""
+    if not names:
+        return {}
+    from flask import has_app_context
+
+    if not has_app_context():
+        return {}
+    import sqlalchemy as sa
+
+    from .extensions import db
+    from .models import User
+
+    keys = [n.lower() for n in names]
+    return dict(db.session.execute(sa.select(User.username_key, User.username).where(User.username_key.in_(keys))).all())
+
+
+def _link_mentions(part: str, known: dict[str, str]) -> str:
+    def link(m: re.Match) -> str:
+        name = known.get(m.group(1).lower())
+        return f"[@{name}](/u/{name})" if name else m.group(0)
+
+    return MENTION.sub(link, part)
+
+
 def render(source: str) -> str:
-    """Render user Markdown to sanitised HTML, ready to store."""
-    source = "".join(part if i % 2 else KB_REF.sub(r"[kb:\1](/kb/\1)", part)
+    """Render user Markdown to sanitised HTML, ready to store. ``[[kb:slug]]`` becomes
+    a link to the article and ``@username`` a link to the profile, if that person exists."""
+    known = _known_users(mentions(source))
+    source = "".join(part if i % 2 else _link_mentions(KB_REF.sub(r"[kb:\1](/kb/\1)", part), known)
                      for i, part in enumerate(_CODE.split(source)))
     html = markdown.markdown(source, extensions=_EXTENSIONS, output_format="html")
     return clean(html)

@@ -96,6 +96,8 @@ class User(UserMixin, db.Model):
     silenced_until: Mapped[datetime | None] = mapped_column(Timestamp)
     #: Bumped to revoke every session cookie (password change, "log out everywhere").
     session_version: Mapped[int] = mapped_column(default=1)
+    #: When the person proved the address is theirs (the link in the confirmation mail).
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(Timestamp)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

@@ -351,6 +351,9 @@ RULES: dict[str, Callable[[User | None, Any], Decision]] = {
     # The queue of escalated threads, their deliveries and the support figures.
     "escalation.view": _moderate,
     "webhooks.manage": lambda user, _t: _role(user, Role.ADMIN, "manage webhook endpoints"),
+    # Watching, muting, reading one's notifications and choosing e-mails: any account,
+    # suspended ones included (they still hear why).
+    "notifications.manage": lambda user, _t: LOGIN if user is None else ALLOW,
 }
 
 

@@ -185,7 +185,8 @@ def flag_post(post: Post, *, by: User, reason: str, note: str = "",
         audit("flag", by=by, target=post, item=item, reason=note or reason_.value,
               after={"reason": reason_.value, "weight": flag.weight, "score": score})
         if post.state == PostState.VISIBLE and (score >= config["HIDE_FLAG_SCORE"] or by.is_moderator):
-            content.set_post_state(post, PostState.HIDDEN, by=None)
+            content.set_post_state(post, PostState.HIDDEN, by=None,
+                                   reason="Members flagged it; a moderator will review it soon.")
             audit("auto_hide", by=None, target=post, item=item,
                   reason=f"Hidden after flags (score {score}) until a moderator reviews it.",
                   before={"state": "visible"}, after={"state": "hidden"})
@@ -269,7 +270,7 @@ def _perform_on_post(item: ReviewItem, post: Post, action: str, *, by: User, rea
         require(by, "user.suspend", author)
         _sanction(lock(User, author.id), action, _until(kw.get("duration")), reason, by=by, item=item,
                   post_state=(post, before))
-        content.set_post_state(post, PostState.DELETED, by=by)
+        content.set_post_state(post, PostState.DELETED, by=by, reason=reason)
     else:
         if action == "edit_approve":
             content.revise_post(post, by=by, body=kw.get("body"), reason=reason or "Edited in review")
@@ -279,7 +280,7 @@ def _perform_on_post(item: ReviewItem, post: Post, action: str, *, by: User, rea
             raise Invalid({"action": "This post was deleted; reject or dismiss its flags."}) \
                 if action != "dismiss" else None
         if post.state != PostState.DELETED:
-            content.set_post_state(post, new_state, by=by)
+            content.set_post_state(post, new_state, by=by, reason=reason)
         audit(action, by=by, target=post, item=item, reason=reason, before=before, after={"state": post.state.value})
     item.status = STATUS_AFTER[action]
     agreed = action in ("reject", "hide", "suspend", "silence")

@@ -16,6 +16,7 @@ from forum import events
 from forum.db import utcnow
 from forum.extensions import db
 from forum.models import Post, PostState, Thread
+from forum.notifications import notify
 
 from .models import BadgeAward
 
@@ -56,9 +57,11 @@ def give(user_id: int, key: str, *, post_id: int | None = None) -> None:
     scope = f"post:{post_id}" if badge.per_post else ""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(BadgeAward).values(
+    new = db.session.execute(insert(BadgeAward).values(
         user_id=user_id, badge=key, scope=scope, post_id=post_id, awarded_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["user_id", "badge", "scope"]))
+    ).on_conflict_do_nothing(index_elements=["user_id", "badge", "scope"]).returning(BadgeAward.id)).scalar()
+    if new is not None:
+        notify(user_id, "badge", post_id=post_id, data={"badge": badge.name, "key": key})
 
 
 def on_post_created(event: events.PostCreated) -> None:

@@ -82,8 +82,23 @@ def _replay_rows(rows: list[ReputationEvent]) -> int:
 
 def _apply(user_id: int, delta: int) -> None:
     if delta:
-        db.session.execute(sa.update(User).where(User.id == user_id)
-                           .values(reputation=User.reputation + delta))
+        now = db.session.execute(sa.update(User).where(User.id == user_id)
+                                 .values(reputation=User.reputation + delta).returning(User.reputation)).scalar_one()
+        if delta > 0:
+            _tell_privileges(user_id, now - delta, now)
+
+
+def _tell_privileges(user_id: int, before: int, after: int) -> None:
+    """Tell the person about each privilege their reputation just reached."""
+    from flask import current_app
+
+    from forum.notifications import notify
+
+    from .rules import PRIVILEGE_LABELS
+
+    for key, need in current_app.config["PRIVILEGES"].items():
+        if before < need <= after and key in PRIVILEGE_LABELS:
+            notify(user_id, "badge", data={"badge": PRIVILEGE_LABELS[key], "key": key, "privilege": True})
 
 
 def award(user_id: int, reason: str, points: int, source: str, *, post_id: int | None = None,

@@ -22,7 +22,7 @@ from .services import _revision, _unaccept
 from .validation import clean_body
 
 
-def set_post_state(post: Post, state: PostState, *, by: User | None) -> Post:
+def set_post_state(post: Post, state: PostState, *, by: User | None, reason: str = "") -> Post:
     """Move ``post`` to ``state`` (visible, queued, hidden or deleted), adjusting the
     counters that count visible posts and unaccepting an answer that stops being
     visible. ``by`` is None when the system acts (an automatic hide)."""
@@ -52,7 +52,8 @@ def set_post_state(post: Post, state: PostState, *, by: User | None) -> Post:
         events.emit(events.PostDeleted(post_id=post.id, thread_id=thread.id, author_id=post.author_id,
                                        by_id=by.id if by else post.author_id, is_question=post.is_question))
     events.emit(events.PostStateChanged(post_id=post.id, thread_id=thread.id, author_id=post.author_id,
-                                        old=old.value, new=state.value, by_id=by.id if by else None))
+                                        old=old.value, new=state.value, by_id=by.id if by else None,
+                                        reason=reason[:500]))
     return post
 
 

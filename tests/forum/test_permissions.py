@@ -173,6 +173,9 @@ MATRIX = [
     ("escalation.status", "deleted thread",                 "L", "N", "N", "N", "Y", "Y", "Y"),
     ("escalation.view",   "-",                              "L", "N", "N", "N", "Y", "Y", "Y"),
     ("webhooks.manage",   "-",                              "L", "N", "N", "N", "N", "N", "Y"),
+    # One's own notifications, watches and e-mail choices: any account, suspended too
+    # (they still hear why).
+    ("notifications.manage", "-",                           "L", "Y", "Y", "Y", "Y", "Y", "Y"),
 ]
 
 EXPECTED = {"Y": (True, None), "L": (False, 401), "N": (False, 403), "H": (False, 404)}

@@ -1,0 +1,260 @@
+"""E-mail: notifications (at once, coalesced, or in digests) and account mail (confirm
+an address, reset a password), always sent by the worker, never inside a request.
+
+flask-mailman does the sending. By default mail is written to files under
+``DATA_DIR/mail`` so a laptop never sends anything by accident; ``MAIL_BACKEND=smtp``
+with ``MAIL_SERVER`` and friends sends for real. A send that fails raises, so the job
+retries with backoff and nothing is marked sent that wasn't.
+
+Every notification mail carries a one-click unsubscribe link (signed, no login) and
+the ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 8058).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, current_app, render_template
+from flask_mailman import EmailMultiAlternatives, Mail
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from ..db import utcnow, write_transaction
+from ..extensions import db
+from ..models import User
+from . import kinds
+from .models import Digest, EmailMode, EmailSetting, Notification
+
+mail = Mail()
+
+#: How long signed links stay good.
+UNSUBSCRIBE_MAX_AGE = 90 * 24 * 3600
+RESET_MAX_AGE = 3600
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+PERIODS = {EmailMode.DAILY: timedelta(days=1), EmailMode.WEEKLY: timedelta(days=7)}
+#: Items listed in one mail at most; the rest is "and N more" with a link.
+MAX_ITEMS = 50
+
+
+def configure(app: Flask) -> None:
+    """Map the ``FORUM_MAIL_*`` settings onto flask-mailman's and start it."""
+    security = str(app.config["MAIL_SECURITY"] or "").lower()
+    app.config.setdefault("MAIL_USE_TLS", security == "starttls")
+    app.config.setdefault("MAIL_USE_SSL", security == "ssl")
+    app.config.setdefault("MAIL_DEFAULT_SENDER", app.config["MAIL_SENDER"])
+    app.config.setdefault("MAIL_FILE_PATH", os.path.join(app.config["DATA_DIR"], "mail"))
+    if app.config["MAIL_BACKEND"] == "file":
+        os.makedirs(app.config["MAIL_FILE_PATH"], exist_ok=True)
+    mail.init_app(app)
+
+
+def outbox() -> list:
+    """What the ``locmem`` backend kept (tests)."""
+    return getattr(current_app.extensions["mailman"], "outbox", [])
+
+
+# -- signed links ------------------------------------------------------------------------
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"forum.{purpose}")
+
+
+def _password_stamp(user: User) -> str:
+    """Changes whenever the password does: a reset link works once."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def unsubscribe_token(user: User, kind: str = "*") -> str:
+    return _serializer("unsubscribe").dumps({"u": user.id, "k": kind})
+
+
+def reset_token(user: User) -> str:
+    return _serializer("reset").dumps({"u": user.id, "p": _password_stamp(user)})
+
+
+def confirm_token(user: User) -> str:
+    return _serializer("confirm").dumps({"u": user.id, "e": user.email})
+
+
+class BadToken(Exception):
+    """The link is tampered with, expired or already used; ``reason`` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _load(purpose: str, token: str, max_age: int) -> dict[str, Any]:
+    try:
+        data = _serializer(purpose).loads(str(token)[:500], max_age=max_age)
+    except SignatureExpired:
+        raise BadToken("This link has expired.") from None
+    except BadSignature:
+        raise BadToken("This link is not valid.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        raise BadToken("This link is not valid.")
+    return data
+
+
+def _user(data: dict[str, Any]) -> User:
+    user = db.session.get(User, data["u"])
+    if user is None:
+        raise BadToken("This link is not valid.")
+    return user
+
+
+def check_unsubscribe(token: str) -> tuple[User, str]:
+    data = _load("unsubscribe", token, UNSUBSCRIBE_MAX_AGE)
+    kind = data.get("k")
+    if kind != "*" and kind not in kinds.KINDS:
+        raise BadToken("This link is not valid.")
+    return _user(data), kind
+
+
+def check_reset(token: str) -> User:
+    data = _load("reset", token, RESET_MAX_AGE)
+    user = _user(data)
+    if data.get("p") != _password_stamp(user):
+        raise BadToken("This link was already used. Ask for a new one if you still need it.")
+    return user
+
+
+def check_confirm(token: str) -> User:
+    data = _load("confirm", token, CONFIRM_MAX_AGE)
+    user = _user(data)
+    if data.get("e") != user.email:
+        raise BadToken("This link is for an address you no longer use.")
+    return user
+
+
+def unsubscribe(user: User, kind: str) -> list[str]:
+    """Turn off e-mail for ``kind`` (or every optional kind); returns the kinds changed."""
+    names = [k.name for k in kinds.KINDS.values() if k.optional] if kind == "*" else [kind]
+    names = [n for n in names if kinds.get(n).optional]
+    with write_transaction():
+        for name in names:
+            setting = db.session.get(EmailSetting, (user.id, name))
+            if setting is None:
+                db.session.add(EmailSetting(user_id=user.id, kind=name, mode=EmailMode.OFF))
+            else:
+                setting.mode = EmailMode.OFF
+    return names
+
+
+# -- building and sending ----------------------------------------------------------------
+
+def _url(path: str) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + path
+
+
+def _send(user: User, subject: str, template: str, context: dict[str, Any], *, unsubscribe_kind: str | None) -> None:
+    site = current_app.config["SITE_NAME"]
+    headers: dict[str, str] = {}
+    context = dict(context, user=user, site=site, url=_url)
+    if unsubscribe_kind is not None:
+        link = _url(f"/unsubscribe/{unsubscribe_token(user, unsubscribe_kind)}")
+        context["unsubscribe_url"] = link
+        headers["List-Unsubscribe"] = f"<{link}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    text = render_template(f"email/{template}.txt", **context)
+    html = render_template(f"email/{template}.html", **context)
+    message = EmailMultiAlternatives(f"[{site}] {subject}", text, to=[user.email], headers=headers)
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def _pending(user_id: int, modes: set[EmailMode]) -> list[Notification]:
+    """The person's notifications not yet e-mailed whose kind they get in ``modes``."""
+    rows = db.session.execute(sa.select(Notification).where(
+        Notification.user_id == user_id, Notification.emailed_at.is_(None))
+        .order_by(Notification.created_at, Notification.id)).scalars().all()
+    from .services import email_mode
+
+    return [n for n in rows if email_mode(user_id, n.kind) in modes]
+
+
+def _mark(ids: list[int]) -> None:
+    with write_transaction():
+        db.session.execute(sa.update(Notification).where(Notification.id.in_(ids), Notification.emailed_at.is_(None))
+                           .values(emailed_at=utcnow()))
+
+
+def send_instant(payload: dict[str, Any]) -> None:
+    """Job: mail everything instant this person has waiting, as one message. Several
+    jobs for one burst find nothing left after the first, and send nothing."""
+    user = db.session.get(User, int(payload.get("user_id", 0)))
+    if user is None:
+        return
+    items = [n for n in _pending(user.id, {EmailMode.INSTANT}) if n.read_at is None]
+    if not items:
+        db.session.commit()
+        return
+    subject = _subject(items)
+    shown = items[:MAX_ITEMS]
+    only = items[0].kind if len({n.kind for n in items}) == 1 else "*"
+    _send(user, subject, "notifications", {"items": shown, "more": len(items) - len(shown), "kinds": kinds.KINDS},
+          unsubscribe_kind=only if kinds.get(items[0].kind).optional or only == "*" else "*")
+    _mark([n.id for n in items])
+
+
+def _subject(items: list[Notification]) -> str:
+    if len(items) == 1:
+        n = items[0]
+        return kinds.get(n.kind).label + (f": {n.data.get('title')}" if n.data.get("title") else "")
+    threads = {n.thread_id for n in items if n.thread_id}
+    if len(threads) == 1 and items[0].data.get("title"):
+        return f"{len(items)} updates on “{items[0].data['title']}”"
+    return f"{len(items)} new notifications"
+
+
+def send_digests(_payload: dict[str, Any] | None = None) -> int:
+    """Job (periodic): one digest per person per period with what they missed."""
+    now = utcnow()
+    sent = 0
+    for mode, period in PERIODS.items():
+        users = db.session.execute(sa.select(Notification.user_id).where(Notification.emailed_at.is_(None))
+                                   .distinct()).scalars().all()
+        for user_id in users:
+            last = db.session.get(Digest, (user_id, mode))
+            if last is not None and now - last.sent_at < period:
+                continue
+            items = _pending(user_id, {mode})
+            if not items:
+                continue
+            user = db.session.get(User, user_id)
+            unread = [n for n in items if n.read_at is None]
+            if unread:
+                label = "daily" if mode == EmailMode.DAILY else "weekly"
+                _send(user, f"Your {label} summary: {len(unread)} update{'s' if len(unread) != 1 else ''}",
+                      "digest", {"items": unread[:MAX_ITEMS], "more": max(0, len(unread) - MAX_ITEMS),
+                                 "kinds": kinds.KINDS, "period": label}, unsubscribe_kind="*")
+                sent += 1
+            with write_transaction():
+                db.session.execute(sa.update(Notification).where(
+                    Notification.id.in_([n.id for n in items]), Notification.emailed_at.is_(None))
+                    .values(emailed_at=now))
+                row = db.session.get(Digest, (user_id, mode))
+                if row is None:
+                    db.session.add(Digest(user_id=user_id, mode=mode, sent_at=now))
+                else:
+                    row.sent_at = now
+    db.session.commit()
+    return sent
+
+
+def send_account_mail(payload: dict[str, Any]) -> None:
+    """Job: ``{"user_id", "what": "confirm" | "reset"}``; the link is made when sending."""
+    user = db.session.get(User, int(payload.get("user_id", 0)))
+    if user is None:
+        return
+    what = payload.get("what")
+    if what == "confirm":
+        link = _url(f"/confirm/{confirm_token(user)}")
+        _send(user, "Confirm your e-mail address", "confirm", {"link": link}, unsubscribe_kind=None)
+    elif what == "reset":
+        link = _url(f"/reset/{reset_token(user)}")
+        _send(user, "Reset your password", "reset", {"link": link, "hours": RESET_MAX_AGE // 3600},
+              unsubscribe_kind=None)
+    db.session.commit()
