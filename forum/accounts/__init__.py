@@ -5,7 +5,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from . import cli, views
+    from . import cli, recovery, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(recovery.bp)
     cli.init_app(app)

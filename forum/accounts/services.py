@@ -153,7 +153,9 @@ def change_email(user: User, *, password: str, new_email: str) -> User:
         raise Invalid(errors)
     with write_transaction():
         user = db.session.get(User, user.id)
-        user.email = new_email
+        if user.email != new_email:
+            user.email = new_email
+            user.email_confirmed_at = None
     return user
 
 

@@ -16,7 +16,7 @@ from ..errors import Invalid, NotFound
 from ..permissions import can
 from ..ratelimit import login_limit, register_limit
 from ..threads import queries
-from . import services
+from . import recovery, services
 
 bp = Blueprint("accounts", __name__)
 
@@ -94,7 +94,9 @@ def register():
             errors = exc.errors
         else:
             login_user(user)
-            flash(f"Welcome, {user.name}! Your account is ready.", "success")
+            recovery.send(user, "confirm")
+            flash(f"Welcome, {user.name}! Your account is ready. We sent a link to {user.email} "
+                  "to confirm the address.", "success")
             return _redirect_next()
     return render_template("accounts/register.html", values=values, errors=errors,
                            next=_next_url()), 400 if errors else 200
@@ -201,10 +203,16 @@ def update_profile():
 @login_required
 def change_email():
     values = _form("email")
+    before = current_user.email
     try:
-        services.change_email(current_user, password=request.form.get("password", ""), new_email=values["email"])
+        user = services.change_email(current_user, password=request.form.get("password", ""),
+                                     new_email=values["email"])
     except Invalid as exc:
         return _settings_page("email", values, exc.errors)
+    if user.email != before:
+        recovery.send(user, "confirm")
+        flash(f"Your e-mail address is changed. We sent a link to {user.email} to confirm it.", "success")
+        return _to_settings("email")
     flash("Your e-mail address is changed.", "success")
     return _to_settings("email")
 

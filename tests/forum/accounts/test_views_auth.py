@@ -27,7 +27,8 @@ def test_register_page_shows_the_form(client):
 def test_register_creates_the_account_and_logs_in(app, client):
     response = client.post("/register", data=GOOD)
     assert response.status_code == 302 and response.headers["Location"] == "/"
-    assert flashes(client) == ["Welcome, Carol K! Your account is ready."]
+    assert flashes(client) == ["Welcome, Carol K! Your account is ready. We sent a link to carol@example.com "
+                               "to confirm the address."]
     assert is_logged_in(client)
     with app.app_context():
         assert services.authenticate("carol@example.com", f.PASSWORD).display_name == "Carol K"
