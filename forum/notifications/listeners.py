@@ -15,28 +15,46 @@ from .models import Notification, WatchKind
 from .services import auto_watch, notify, notify_many, watchers
 
 
+#: Kinds that announce a post to people other than its author.
+ANNOUNCED = ("answer", "new_thread", "mention")
+
+
 def _thread(thread_id: int) -> Thread | None:
     return db.session.get(Thread, thread_id)
 
 
-def _mention(post: Post, thread: Thread, actor: User) -> None:
-    """Tell each existing, not yet told person ``@mentioned`` in ``post`` who can read it.
-    New members may mention only a few people per post (mention spam)."""
+def _mention(post: Post, thread: Thread, actor: User | None) -> None:
+    """Tell each existing person ``@mentioned`` in ``post`` (outside code) who can read
+    it and was not told about this post yet: an edit tells only the newly mentioned.
+    Members who still need review may mention ``NEW_USER_MAX_MENTIONS`` people per
+    post, edits included (mention spam)."""
     names = mentions(post.body)
-    if not names:
+    if not names or actor is None:
         return
     from ..permissions import can
 
-    limit = current_app.config["NEW_USER_MAX_MENTIONS"]
-    if not can(actor, "post.skip_review") and limit >= 0:
-        names = names[:limit]
-    users = db.session.execute(sa.select(User).where(User.username_key.in_([n.lower() for n in names]))).scalars()
+    keys = list(dict.fromkeys(n.lower() for n in names))
+    found = {u.username_key: u for u in db.session.execute(
+        sa.select(User).where(User.username_key.in_(keys))).scalars()}
     told = set(db.session.execute(sa.select(Notification.user_id).where(
         Notification.kind == "mention", Notification.post_id == post.id)).scalars())
-    for user in users:
-        if user.id in told or not can(user, "post.read", post) or not can(user, "thread.read", thread):
-            continue
-        notify(user.id, "mention", actor_id=actor.id, thread=thread, post_id=post.id)
+    people = [found[k] for k in keys if k in found and found[k].id not in (post.author_id, actor.id)]
+    new = [u for u in people if u.id not in told]
+    limit = current_app.config["NEW_USER_MAX_MENTIONS"]
+    if limit >= 0 and not can(actor, "post.skip_review"):
+        new = new[:max(0, limit - len(told))]
+    readers = [u.id for u in new if can(u, "post.read", post) and can(u, "thread.read", thread)]
+    notify_many(readers, "mention", actor_id=actor.id, thread=thread, post_id=post.id)
+
+
+def _readers(thread: Thread, user_ids: list[int]) -> list[int]:
+    """Those of ``user_ids`` who may read ``thread`` (all of them while it is visible)."""
+    if thread.state == PostState.VISIBLE or not user_ids:
+        return user_ids
+    from ..permissions import can
+
+    users = db.session.execute(sa.select(User).where(User.id.in_(user_ids))).scalars()
+    return sorted(u.id for u in users if can(u, "thread.read", thread))
 
 
 def _announce(post: Post) -> None:
@@ -47,11 +65,21 @@ def _announce(post: Post) -> None:
     if thread is None or author is None or post.state != PostState.VISIBLE:
         return
     if post.is_question:
-        notify_many(watchers(thread, via=(WatchKind.CATEGORY, WatchKind.TAG)), "new_thread",
+        notify_many(_readers(thread, watchers(thread, via=(WatchKind.CATEGORY, WatchKind.TAG))), "new_thread",
                     actor_id=author.id, thread=thread, post_id=post.id)
     else:
-        notify_many(watchers(thread), "answer", actor_id=author.id, thread=thread, post_id=post.id)
+        notify_many(_readers(thread, watchers(thread)), "answer", actor_id=author.id, thread=thread,
+                    post_id=post.id)
     _mention(post, thread, author)
+
+
+def _retract(post_id: int) -> None:
+    """A post was held for review right after it was written (a spam check): take back
+    the news of it that nobody has seen or been mailed yet. Approving it announces it
+    again."""
+    db.session.execute(sa.delete(Notification).where(
+        Notification.post_id == post_id, Notification.kind.in_(ANNOUNCED), Notification.read_at.is_(None),
+        Notification.emailed_at.is_(None)))
 
 
 def on_post_created(event: events.PostCreated) -> None:
@@ -76,7 +104,9 @@ def on_accepted(event: events.AnswerAccepted) -> None:
 def on_state_changed(event: events.PostStateChanged) -> None:
     thread = _thread(event.thread_id)
     data = {"reason": event.reason} if event.reason else {}
-    if event.new == PostState.HIDDEN.value and event.old == PostState.VISIBLE.value:
+    if event.old == PostState.VISIBLE.value and event.new == PostState.QUEUED.value:
+        _retract(event.post_id)
+    elif event.new == PostState.HIDDEN.value and event.old == PostState.VISIBLE.value:
         notify(event.author_id, "post_hidden", actor_id=event.by_id, thread=thread, post_id=event.post_id, data=data)
     elif event.old == PostState.QUEUED.value and event.new == PostState.VISIBLE.value:
         notify(event.author_id, "post_approved", actor_id=event.by_id, thread=thread, post_id=event.post_id)

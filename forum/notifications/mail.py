@@ -11,15 +11,17 @@ the ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 8058).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Iterator
 
 import sqlalchemy as sa
 from flask import Flask, current_app, render_template
 from flask_mailman import EmailMultiAlternatives, Mail
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import selectinload
 
 from ..db import utcnow, write_transaction
 from ..extensions import db
@@ -36,6 +38,8 @@ CONFIRM_MAX_AGE = 7 * 24 * 3600
 PERIODS = {EmailMode.DAILY: timedelta(days=1), EmailMode.WEEKLY: timedelta(days=7)}
 #: Items listed in one mail at most; the rest is "and N more" with a link.
 MAX_ITEMS = 50
+#: People one digest run mails at most; the next run (an hour later) takes the rest.
+DIGEST_BATCH = 500
 
 
 def configure(app: Flask) -> None:
@@ -165,38 +169,78 @@ def _send(user: User, subject: str, template: str, context: dict[str, Any], *, u
     message.send()
 
 
-def _pending(user_id: int, modes: set[EmailMode]) -> list[Notification]:
-    """The person's notifications not yet e-mailed whose kind they get in ``modes``."""
-    rows = db.session.execute(sa.select(Notification).where(
-        Notification.user_id == user_id, Notification.emailed_at.is_(None))
-        .order_by(Notification.created_at, Notification.id)).scalars().all()
-    from .services import email_mode
+def _due(user_id: int, modes: set[EmailMode]):
+    """The person's notifications not yet e-mailed whose kind they get in ``modes``,
+    oldest first, with what the mail shows loaded. On PostgreSQL the rows stay locked
+    (``SKIP LOCKED``) until the caller commits, so two workers never mail one twice."""
+    from .services import mode_clause
 
-    return [n for n in rows if email_mode(user_id, n.kind) in modes]
+    q = (sa.select(Notification)
+         .outerjoin(EmailSetting, sa.and_(EmailSetting.user_id == Notification.user_id,
+                                          EmailSetting.kind == Notification.kind))
+         .where(Notification.user_id == user_id, Notification.emailed_at.is_(None),
+                mode_clause().in_([m.value for m in modes]))
+         .options(selectinload(Notification.actor), selectinload(Notification.thread),
+                  selectinload(Notification.post))
+         .order_by(Notification.created_at, Notification.id))
+    if db.session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(of=Notification, skip_locked=True)
+    return db.session.execute(q).scalars().all()
 
 
-def _mark(ids: list[int]) -> None:
-    with write_transaction():
+def _worth_sending(user: User, n: Notification) -> bool:
+    """Unread, and (for news of a post) about a post the person may still read: a post
+    hidden or removed since is not mailed around."""
+    if n.read_at is not None:
+        return False
+    if n.kind in ("answer", "mention", "new_thread") and n.post is not None:
+        from ..permissions import can
+
+        return can(user, "post.read", n.post)
+    return True
+
+
+@contextlib.contextmanager
+def _recording() -> Iterator[None]:
+    """Where what was sent is written down. On PostgreSQL: in the transaction that
+    holds the rows' locks since :func:`_due`, so no other worker takes them meanwhile.
+    On SQLite (one worker): in a fresh immediate transaction, because a read
+    transaction that starts writing fails with "database is locked" when anyone wrote
+    since it began."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        yield
+        db.session.commit()
+    else:
+        with write_transaction():
+            yield
+
+
+def _mark(ids: list[int], when: datetime) -> None:
+    if ids:
         db.session.execute(sa.update(Notification).where(Notification.id.in_(ids), Notification.emailed_at.is_(None))
-                           .values(emailed_at=utcnow()))
+                           .values(emailed_at=when))
 
 
 def send_instant(payload: dict[str, Any]) -> None:
     """Job: mail everything instant this person has waiting, as one message. Several
-    jobs for one burst find nothing left after the first, and send nothing."""
+    jobs for one burst find nothing left after the first, and send nothing.
+
+    The rows are marked only after the message went out: an SMTP failure raises, the
+    job retries later, and nothing is lost (a crash between sending and marking could
+    send one message twice; never none)."""
     user = db.session.get(User, int(payload.get("user_id", 0)))
     if user is None:
         return
-    items = [n for n in _pending(user.id, {EmailMode.INSTANT}) if n.read_at is None]
-    if not items:
-        db.session.commit()
-        return
-    subject = _subject(items)
-    shown = items[:MAX_ITEMS]
-    only = items[0].kind if len({n.kind for n in items}) == 1 else "*"
-    _send(user, subject, "notifications", {"items": shown, "more": len(items) - len(shown), "kinds": kinds.KINDS},
-          unsubscribe_kind=only if kinds.get(items[0].kind).optional or only == "*" else "*")
-    _mark([n.id for n in items])
+    waiting = _due(user.id, {EmailMode.INSTANT})
+    items = [n for n in waiting if _worth_sending(user, n)]
+    if items:
+        shown = items[:MAX_ITEMS]
+        only = items[0].kind if len({n.kind for n in items}) == 1 else "*"
+        _send(user, _subject(items), "notifications",
+              {"items": shown, "more": len(items) - len(shown), "kinds": kinds.KINDS},
+              unsubscribe_kind=only if only == "*" or kinds.get(only).optional else "*")
+    with _recording():
+        _mark([n.id for n in waiting], utcnow())
 
 
 def _subject(items: list[Notification]) -> str:
@@ -204,42 +248,61 @@ def _subject(items: list[Notification]) -> str:
         n = items[0]
         return kinds.get(n.kind).label + (f": {n.data.get('title')}" if n.data.get("title") else "")
     threads = {n.thread_id for n in items if n.thread_id}
-    if len(threads) == 1 and items[0].data.get("title"):
+    if len(threads) == 1 and len(items) == sum(1 for n in items if n.thread_id) and items[0].data.get("title"):
         return f"{len(items)} updates on “{items[0].data['title']}”"
     return f"{len(items)} new notifications"
 
 
+def _digest_candidates(mode: EmailMode, now, limit: int) -> list[int]:
+    """People with something waiting for their ``mode`` digest whose last one is a
+    period old, in one query."""
+    from .services import mode_clause
+
+    recent = sa.select(Digest.user_id).where(Digest.mode == mode, Digest.sent_at > now - PERIODS[mode])
+    return list(db.session.execute(
+        sa.select(Notification.user_id)
+        .outerjoin(EmailSetting, sa.and_(EmailSetting.user_id == Notification.user_id,
+                                         EmailSetting.kind == Notification.kind))
+        .where(Notification.emailed_at.is_(None), mode_clause() == mode.value,
+               Notification.user_id.not_in(recent))
+        .group_by(Notification.user_id).order_by(sa.func.min(Notification.created_at), Notification.user_id)
+        .limit(limit)).scalars())
+
+
+def _stamp(user_id: int, mode: EmailMode, when: datetime) -> None:
+    row = db.session.get(Digest, (user_id, mode))
+    if row is None:
+        db.session.add(Digest(user_id=user_id, mode=mode, sent_at=when))
+    else:
+        row.sent_at = when
+
+
 def send_digests(_payload: dict[str, Any] | None = None) -> int:
-    """Job (periodic): one digest per person per period with what they missed."""
+    """Job (periodic): one digest per person per period with the unread items they have
+    not been mailed, each item once. Read items are dropped from it (and never mailed
+    later). A fixed number of queries per person, and ``DIGEST_BATCH`` people per run:
+    the next run takes the rest."""
     now = utcnow()
     sent = 0
-    for mode, period in PERIODS.items():
-        users = db.session.execute(sa.select(Notification.user_id).where(Notification.emailed_at.is_(None))
-                                   .distinct()).scalars().all()
-        for user_id in users:
-            last = db.session.get(Digest, (user_id, mode))
-            if last is not None and now - last.sent_at < period:
-                continue
-            items = _pending(user_id, {mode})
-            if not items:
-                continue
+    budget = DIGEST_BATCH
+    for mode in PERIODS:
+        for user_id in _digest_candidates(mode, now, budget):
+            budget -= 1
             user = db.session.get(User, user_id)
-            unread = [n for n in items if n.read_at is None]
+            items = _due(user_id, {mode}) if user is not None else []
+            unread = [n for n in items if _worth_sending(user, n)]
             if unread:
                 label = "daily" if mode == EmailMode.DAILY else "weekly"
                 _send(user, f"Your {label} summary: {len(unread)} update{'s' if len(unread) != 1 else ''}",
                       "digest", {"items": unread[:MAX_ITEMS], "more": max(0, len(unread) - MAX_ITEMS),
                                  "kinds": kinds.KINDS, "period": label}, unsubscribe_kind="*")
                 sent += 1
-            with write_transaction():
-                db.session.execute(sa.update(Notification).where(
-                    Notification.id.in_([n.id for n in items]), Notification.emailed_at.is_(None))
-                    .values(emailed_at=now))
-                row = db.session.get(Digest, (user_id, mode))
-                if row is None:
-                    db.session.add(Digest(user_id=user_id, mode=mode, sent_at=now))
-                else:
-                    row.sent_at = now
+            with _recording():
+                _mark([n.id for n in items], now)
+                if unread:
+                    _stamp(user_id, mode, now)
+        if budget <= 0:
+            break
     db.session.commit()
     return sent
 
