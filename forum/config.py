@@ -128,6 +128,12 @@ class Defaults:
     #: Seconds an instant e-mail waits for more of the same person's notifications, so a
     #: burst (ten answers in a minute) arrives as one message.
     NOTIFY_COALESCE_SECONDS = 60
+    #: Pending review items at which moderators are told the queue needs them (once per
+    #: crossing: again only after it went back under); 0 turns the alert off.
+    MODERATION_ALERT_QUEUE_SIZE = 20
+    #: Hours the oldest pending review item may wait before moderators are told (once
+    #: per crossing, like the size alert); 0 turns the alert off.
+    MODERATION_ALERT_AGE_HOURS = 12
     #: People a member without ``post_without_review`` may @mention in one post.
     NEW_USER_MAX_MENTIONS = 3
     #: How mail leaves: ``file`` (written under ``DATA_DIR/mail``, the default: nothing is

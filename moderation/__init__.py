@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import listeners, models, spam, web  # noqa: F401  (models registers the tables)
+from . import alerts, listeners, models, spam, web  # noqa: F401  (models registers the tables)
 
 
 def init_app(app: Flask) -> None:
@@ -17,3 +17,4 @@ def init_app(app: Flask) -> None:
     listeners.register(app)
     web.init_app(app)
     spam.init_app(app)
+    alerts.init_app(app)

@@ -3,7 +3,8 @@
 A watch is one person's level (watching, normal, muted) on a thread, a category or a
 tag; a thread's own watch wins over its category's and tags'. A notification is one
 thing that happened for one person, linking to the exact post; ``emailed_at`` is set
-once it went out by e-mail (alone or in a digest) or was never going to.
+once it went out by e-mail (alone or in a digest) or was never going to. An alert
+remembers whether a condition that notifies (the review queue too long) is on.
 """
 from __future__ import annotations
 
@@ -100,3 +101,15 @@ class Digest(db.Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     mode: Mapped[EmailMode] = mapped_column(string_enum(EmailMode, "email_mode"), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class Alert(db.Model):
+    """A condition that tells people once when it starts (the review queue grew past
+    its threshold) and not again until it has ended: hysteresis, kept in one row per
+    condition so several workers agree on it."""
+
+    __tablename__ = "notification_alerts"
+
+    key: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    active: Mapped[bool] = mapped_column(default=False)
+    changed_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import jobs
 from ..db import utcnow, write_transaction
@@ -19,7 +20,7 @@ from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..models import Category, Tag, Thread, User, thread_tags
 from . import kinds
-from .models import EmailMode, EmailSetting, Level, Notification, Watch, WatchKind
+from .models import Alert, EmailMode, EmailSetting, Level, Notification, Watch, WatchKind
 
 EMAIL_JOB = "notify.email"
 #: Kinds about a thread that a mute on that thread silences. (News about one's own
@@ -233,6 +234,19 @@ def _notify(user_ids: Iterable[int], kind: str, *, actor_id: int | None = None, 
             # everything waiting, the later ones find nothing left.
             jobs.enqueue(EMAIL_JOB, {"user_id": user_id}, run_at=now + wait)
     return made
+
+
+def alert(key: str, on: bool, user_ids: Iterable[int], kind: str, **kw: Any) -> int:
+    """Inside a transaction: tell ``user_ids`` that condition ``key`` holds, once when
+    it starts (``on`` after being off), and not again until an ``on=False`` call has
+    re-armed it. Returns how many were told. Two workers checking at once agree: the
+    change of state is one conditional UPDATE, and only the one that made it notifies."""
+    insert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    db.session.execute(insert(Alert).values(key=key, active=False, changed_at=utcnow())
+                       .on_conflict_do_nothing(index_elements=["key"]))
+    changed = db.session.execute(sa.update(Alert).where(Alert.key == key, Alert.active.is_(not on))
+                                 .values(active=on, changed_at=utcnow())).rowcount
+    return notify_many(user_ids, kind, **kw) if on and changed else 0
 
 
 # -- reading --------------------------------------------------------------------------------
