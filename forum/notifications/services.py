@@ -198,18 +198,28 @@ def notify(user_id: int, kind: str, *, actor_id: int | None = None, thread: Thre
            post_id: int | None = None, data: dict[str, Any] | None = None) -> Notification | None:
     """Inside the transaction of what happened: tell ``user_id`` about it. Returns the
     notification, or None when it was skipped (their own action, a muted thread)."""
-    made = _notify([user_id], kind, actor_id=actor_id, thread=thread, post_id=post_id, data=data)
-    return made[0] if made else None
+    rows = _rows([user_id], kind, actor_id=actor_id, thread=thread, post_id=post_id, data=data)
+    if not rows:
+        return None
+    note = Notification(**rows[0])
+    db.session.add(note)
+    return note
 
 
 def notify_many(user_ids: Iterable[int], kind: str, **kw: Any) -> int:
-    """:func:`notify` for several people at once, in a fixed number of queries; returns
-    how many were told."""
-    return len(_notify(user_ids, kind, **kw))
+    """:func:`notify` for several people at once: a fixed number of queries however
+    many they are (one multi-row INSERT). Returns how many were told."""
+    rows = _rows(user_ids, kind, **kw)
+    if len(rows) == 1:
+        db.session.add(Notification(**rows[0]))
+    elif rows:
+        db.session.execute(sa.insert(Notification), rows)
+    return len(rows)
 
 
-def _notify(user_ids: Iterable[int], kind: str, *, actor_id: int | None = None, thread: Thread | None = None,
-            post_id: int | None = None, data: dict[str, Any] | None = None) -> list[Notification]:
+def _rows(user_ids: Iterable[int], kind: str, *, actor_id: int | None = None, thread: Thread | None = None,
+          post_id: int | None = None, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The notifications to write (as column values) and their e-mail jobs (queued)."""
     kinds.get(kind)  # unknown kinds are a programming error
     ids = [u for u in dict.fromkeys(user_ids) if u is not None and u != actor_id]
     if thread is not None and kind in THREAD_KINDS and ids:
@@ -219,21 +229,23 @@ def _notify(user_ids: Iterable[int], kind: str, *, actor_id: int | None = None, 
         return []
     modes = email_modes(ids, kind)
     now = utcnow()
-    wait = timedelta(seconds=float(current_app.config["NOTIFY_COALESCE_SECONDS"]))
     title = thread.title if thread is not None else (data or {}).get("title", "")
-    made = []
-    for user_id in ids:
-        note = Notification(user_id=user_id, kind=kind, actor_id=actor_id, thread_id=thread.id if thread else None,
-                            post_id=post_id, data=dict(data or {}, title=title), created_at=now)
-        if modes[user_id] == EmailMode.OFF:
-            note.emailed_at = now
-        db.session.add(note)
-        made.append(note)
-        if modes[user_id] == EmailMode.INSTANT:
-            # One job per notification: the first to run after the quiet period mails
-            # everything waiting, the later ones find nothing left.
-            jobs.enqueue(EMAIL_JOB, {"user_id": user_id}, run_at=now + wait)
-    return made
+    rows = [dict(user_id=u, kind=kind, actor_id=actor_id, thread_id=thread.id if thread else None, post_id=post_id,
+                 data=dict(data or {}, title=title), created_at=now, read_at=None,
+                 emailed_at=now if modes[u] == EmailMode.OFF else None) for u in ids]
+    instant = [u for u in ids if modes[u] == EmailMode.INSTANT]
+    if instant:
+        # One job per notification: the first to run after the quiet period mails
+        # everything waiting, the later ones find nothing left.
+        run_at = now + timedelta(seconds=float(current_app.config["NOTIFY_COALESCE_SECONDS"]))
+        max_attempts = current_app.config["JOB_MAX_ATTEMPTS"]
+        job_rows = [dict(kind=EMAIL_JOB, payload={"user_id": u}, status=jobs.JobStatus.PENDING, run_at=run_at,
+                         attempts=0, max_attempts=max_attempts, created_at=now) for u in instant]
+        if len(job_rows) == 1:
+            jobs.enqueue(EMAIL_JOB, {"user_id": instant[0]}, run_at=run_at)
+        else:
+            db.session.execute(sa.insert(jobs.Job), job_rows)
+    return rows
 
 
 def alert(key: str, on: bool, user_ids: Iterable[int], kind: str, **kw: Any) -> int:
