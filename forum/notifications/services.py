@@ -92,17 +92,13 @@ def auto_watch(user_id: int, thread_id: int, reason: str) -> None:
                              reason=reason))
 
 
-def _thread_targets(thread: Thread) -> list[tuple[WatchKind, int]]:
-    tag_ids = db.session.execute(sa.select(thread_tags.c.tag_id).where(thread_tags.c.thread_id == thread.id)).scalars()
-    return [(WatchKind.THREAD, thread.id), (WatchKind.CATEGORY, thread.category_id)] + \
-        [(WatchKind.TAG, t) for t in tag_ids]
-
-
 def _watch_rows(thread: Thread, user_ids: Iterable[int] | None = None) -> list[tuple[int, WatchKind, Level]]:
-    """The watches that bear on ``thread`` (its own, its category's, its tags'), in two queries."""
-    targets = _thread_targets(thread)
-    q = sa.select(Watch.user_id, Watch.kind, Watch.level).where(
-        sa.or_(*[sa.and_(Watch.kind == k, Watch.target_id == t) for k, t in targets]))
+    """The watches that bear on ``thread`` (its own, its category's, its tags'), in one query."""
+    tags = sa.select(thread_tags.c.tag_id).where(thread_tags.c.thread_id == thread.id).scalar_subquery()
+    q = sa.select(Watch.user_id, Watch.kind, Watch.level).where(sa.or_(
+        sa.and_(Watch.kind == WatchKind.THREAD, Watch.target_id == thread.id),
+        sa.and_(Watch.kind == WatchKind.CATEGORY, Watch.target_id == thread.category_id),
+        sa.and_(Watch.kind == WatchKind.TAG, Watch.target_id.in_(tags))))
     if user_ids is not None:
         ids = list(user_ids)
         if not ids:
