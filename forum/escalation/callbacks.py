@@ -24,6 +24,10 @@ from . import webhooks
 from .models import Delivery, Endpoint, Escalation, Receipt, TicketStatus
 
 
+#: Ids are 32-bit integers on PostgreSQL.
+MAX_ID = 2**31 - 1
+
+
 class BadSignature(Exception):
     """The callback is not signed by any endpoint's secret (or is too old or too new)."""
 
@@ -150,6 +154,8 @@ def callback(body: bytes, headers: dict[str, str], *, endpoint_id: int | None = 
 def _find(fields: dict[str, Any]) -> Escalation:
     q = sa.select(Escalation)
     if fields["escalation_id"] is not None:
+        if fields["escalation_id"] > MAX_ID:  # past the column's range: PostgreSQL would refuse the query
+            raise NotFound()
         q = q.where(Escalation.id == fields["escalation_id"])
     else:
         q = q.where(Escalation.ticket_id == fields["ticket_id"])

@@ -188,6 +188,8 @@ def _requeue(message: Message) -> None:
 def replay_failed(*, by: User, since: datetime, endpoint_id: int | None = None) -> int:
     """Queue every dead message created since ``since`` again; return how many."""
     require(by, "webhooks.manage")
+    if endpoint_id is not None and not 0 < endpoint_id < 2**31:  # INTEGER ids: no such endpoint
+        return 0
     with write_transaction():
         q = (sa.select(Message).join(Endpoint, Endpoint.id == Message.endpoint_id)
              .where(Message.status == MessageStatus.DEAD, Message.created_at >= since, Endpoint.active.is_(True)))

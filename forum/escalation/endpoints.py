@@ -143,7 +143,7 @@ def get_endpoint(endpoint_id: object) -> Endpoint:
         ident = int(endpoint_id)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise NotFound() from None
-    endpoint = db.session.get(Endpoint, ident) if 0 < ident < 2**63 else None
+    endpoint = db.session.get(Endpoint, ident) if 0 < ident < 2**31 else None  # INTEGER ids
     if endpoint is None:
         raise NotFound()
     return endpoint

@@ -92,7 +92,7 @@ def get(escalation_id: object) -> Escalation:
         ident = int(escalation_id)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise NotFound() from None
-    escalation = db.session.get(Escalation, ident) if 0 < ident < 2**63 else None
+    escalation = db.session.get(Escalation, ident) if 0 < ident < 2**31 else None  # INTEGER ids
     if escalation is None:
         raise NotFound()
     return escalation

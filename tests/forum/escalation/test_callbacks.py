@@ -136,8 +136,14 @@ def test_a_signed_but_invalid_body_is_refused_and_leaves_no_receipt(ectx, receiv
                 b'{"ticket_id": "\\udfff", "status": "open", "updated_at": "2026-03-01T10:00:00Z"}'):
         with pytest.raises(Invalid):
             callbacks.callback(raw, webhooks.headers([receiver.secret], "msg_y", utcnow(), raw.decode()))
-    with pytest.raises(NotFound):
-        callbacks.callback(*signed(receiver.secret, status(esc.id + 1000, "open", T0)))
+    for unknown in (esc.id + 1000, 2**31, 2**62):  # past PostgreSQL's INTEGER too
+        with pytest.raises(NotFound):
+            callbacks.callback(*signed(receiver.secret, status(unknown, "open", T0)))
+    for unknown in (2**31, 2**62, "x", None):
+        with pytest.raises(NotFound):
+            services.get(unknown)
+        with pytest.raises(NotFound):
+            endpoints.get_endpoint(unknown)
     assert count(Receipt) == 0 and current(esc).ticket_status is None
 
 
