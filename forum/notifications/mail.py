@@ -239,8 +239,9 @@ def send_instant(payload: dict[str, Any]) -> None:
         _send(user, _subject(items), "notifications",
               {"items": shown, "more": len(items) - len(shown), "kinds": kinds.KINDS},
               unsubscribe_kind=only if only == "*" or kinds.get(only).optional else "*")
+    ids = [n.id for n in waiting]  # before the commit below expires the rows
     with _recording():
-        _mark([n.id for n in waiting], utcnow())
+        _mark(ids, utcnow())
 
 
 def _subject(items: list[Notification]) -> str:
@@ -297,8 +298,9 @@ def send_digests(_payload: dict[str, Any] | None = None) -> int:
                       "digest", {"items": unread[:MAX_ITEMS], "more": max(0, len(unread) - MAX_ITEMS),
                                  "kinds": kinds.KINDS, "period": label}, unsubscribe_kind="*")
                 sent += 1
+            ids = [n.id for n in items]  # before the commit below expires the rows
             with _recording():
-                _mark([n.id for n in items], now)
+                _mark(ids, now)
                 if unread:
                     _stamp(user_id, mode, now)
         if budget <= 0:
