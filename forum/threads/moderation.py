@@ -96,8 +96,16 @@ def close_as_duplicate(thread: Thread, *, duplicate_of: Thread) -> Thread:
 
 
 def reopen(thread: Thread) -> Thread:
-    """Reopen a closed thread: solved again if it has an accepted answer, else open."""
+    """Reopen a closed thread: solved again if it has an accepted answer, else
+    escalated if it went to the help desk, else open."""
+    from ..escalation.models import Escalation
+
     thread = lock(Thread, thread.id)
     thread.duplicate_of_id = None
-    thread.status = ThreadStatus.SOLVED if thread.accepted_post_id else ThreadStatus.OPEN
+    if thread.accepted_post_id:
+        thread.status = ThreadStatus.SOLVED
+    elif db.session.execute(sa.select(Escalation.id).where(Escalation.thread_id == thread.id)).first():
+        thread.status = ThreadStatus.ESCALATED
+    else:
+        thread.status = ThreadStatus.OPEN
     return thread
