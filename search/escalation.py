@@ -58,7 +58,7 @@ def opened_articles(thread: Thread, _escalation: Escalation) -> list[dict[str, A
     order: list[int] = []
     for row in rows:
         parsed = documents.parse_key(row.opened_key or "")
-        if parsed and parsed[0] == "article" and parsed[1] not in order and 0 < parsed[1] < 2**63:
+        if parsed and parsed[0] == "article" and parsed[1] not in order and 0 < parsed[1] < 2**31:
             order.append(parsed[1])
     if not order:
         return []

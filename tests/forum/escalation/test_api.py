@@ -17,6 +17,7 @@ from forum.escalation.models import Escalation, Receipt, TicketStatus
 from forum.escalation.webhooks import headers, new_secret
 from forum.extensions import db
 from forum.models import Post, PostState, Role, Thread
+from forum.threads.queries import encode_cursor
 from tests import factories as f
 from tests.forum.api.conftest import PROBLEM, assert_problem
 from tests.forum.api.test_openapi import _check
@@ -130,7 +131,8 @@ def test_hidden_missing_and_huge_threads_are_404(api, world):
     db.session.commit()
     assert_problem(_escalate(api, world.other, "alice"), 404)
     assert_problem(_escalate(api, 424242, "maya"), 404)
-    assert_problem(_escalate(api, 2**70, "maya"), 404)
+    for ident in (2**70, 2**62, 2**31):
+        assert_problem(_escalate(api, ident, "maya"), 404)
 
 
 @pytest.mark.parametrize(("data", "status", "field"), [
@@ -167,7 +169,9 @@ def test_staff_list_escalations_newest_first_with_filters_and_pages(api, world, 
     assert [e["thread_id"] for e in second["items"]] == [world.thread] and second["next_cursor"] is None
     assert len(api("GET", "/escalations?status=none&delivery=queued", as_="ada").get_json()["items"]) == 2
     assert api("GET", "/escalations?status=solved", as_="ada").get_json()["items"] == []
-    for bad in ("status=lost", "delivery=sent", "cursor=nope", "cursor=" + "A" * 500, "limit=0", "limit=x"):
+    big = encode_cursor(utcnow(), 2**40)
+    for bad in ("status=lost", "delivery=sent", "cursor=nope", "cursor=" + "A" * 500, f"cursor={big}", "limit=0",
+                "limit=x"):
         _check(spec, api("GET", f"/escalations?{bad}", as_="ada"), "GET", "/escalations")
         assert api("GET", f"/escalations?{bad}", as_="ada").status_code == 422, bad
 
@@ -195,7 +199,8 @@ def test_the_asker_reads_the_status_and_others_get_404(api, world, spec):
     assert "note" not in mine.get_json() and "messages" not in mine.get_json()
     for who in (None, "bob"):
         assert_problem(api("GET", f"/escalations/{ident}", as_=who), 404)
-    for path in ("/escalations/424242", f"/escalations/{2**70}", "/escalations/0", "/escalations/abc"):
+    for path in ("/escalations/424242", f"/escalations/{2**70}", f"/escalations/{2**31}", "/escalations/0",
+                 "/escalations/abc"):
         assert_problem(api("GET", path, as_="maya"), 404)
 
 
@@ -315,7 +320,8 @@ def test_callbacks_that_are_not_signed_right_are_401(desk, escalated, world, cas
 def test_the_endpoint_query_picks_the_secret(desk, escalated, world):
     assert desk.send(_status(escalated, utcnow()), query=f"?endpoint={world.endpoint}").status_code == 200
     assert_problem(desk.send(_status(escalated, utcnow()), query="?endpoint=abc"), 400, "endpoint")
-    assert_problem(desk.send(_status(escalated, utcnow()), query=f"?endpoint={2**70}"), 400, "endpoint")
+    for huge in (2**70, 2**31):
+        assert_problem(desk.send(_status(escalated, utcnow()), query=f"?endpoint={huge}"), 400, "endpoint")
 
 
 def test_the_previous_secret_verifies_until_the_overlap_ends(desk, escalated, world):
@@ -367,14 +373,9 @@ FUZZ = {
     "surrogate reply": b'{"escalation_id": 1, "status": "solved", "updated_at": "2030-01-01T00:00:00Z", '
                        b'"public_reply": "Fixed on our side now \\ud800, sorry."}',
 }
-#: Cases the callback service answers with a 500 today (see forum/escalation/callbacks.py):
-#: lone surrogates in agent or ticket_id reach the database driver, which can't encode them.
-SERVICE_BUGS = {"lone surrogate", "surrogate ticket"}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
-    strict=True, raises=(AttributeError, UnicodeEncodeError, sa.exc.StatementError),
-    reason="the callback service fails on this input")) if c in SERVICE_BUGS else c for c in FUZZ])
+@pytest.mark.parametrize("case", FUZZ)
 def test_odd_signed_bodies_are_never_a_500(desk, escalated, case):
     data = FUZZ[case].replace(b'"escalation_id": 1,', f'"escalation_id": {escalated},'.encode())
     response = desk.send(None, body=data)
@@ -386,10 +387,15 @@ def test_odd_signed_bodies_are_never_a_500(desk, escalated, case):
 
 def test_broken_bytes_and_unknown_escalations(desk, escalated):
     assert_problem(desk.send(None, body=b'{"status": "caf\xc3\x28"}'), 401)  # not text: nothing to verify
-    body = assert_problem(desk.send(_status(2**62, utcnow())), 404)
+    body = assert_problem(desk.send(_status(2**31 - 1, utcnow())), 404)
     assert "escalation" in body["detail"]
     assert_problem(desk.send({"ticket_id": "nope", "status": "open", "updated_at": utcnow().isoformat()}), 404)
     assert_problem(desk.send(_status(escalated, utcnow(), "reopened")), 400, "status")
+
+
+@pytest.mark.parametrize("ident", [2**31, 2**62])
+def test_an_escalation_id_past_32_bits_is_not_found(desk, escalated, ident):
+    assert_problem(desk.send(_status(ident, utcnow())), 404)
 
 
 def test_the_callback_ignores_bearer_tokens_and_cookies_and_wants_post(desk, escalated):

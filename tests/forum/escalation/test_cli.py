@@ -117,7 +117,8 @@ def test_disable_and_enable(cli):
 
 @pytest.mark.parametrize("command", ["disable", "enable", "rotate-secret", "test"])
 @pytest.mark.parametrize(("ident", "says"), [("999", "No webhook endpoint"), ("abc", "not a valid integer"),
-                                             (str(2**70), "No webhook endpoint"), ("-1", "No webhook endpoint")])
+                                             (str(2**70), "No webhook endpoint"), ("-1", "No webhook endpoint"),
+                                             ("2147483648", "No webhook endpoint")])
 def test_unknown_endpoints_are_usage_errors(cli, command, ident, says):
     assert says in cli("webhooks", command, "--", ident, code=2)
 
@@ -181,6 +182,7 @@ def test_replay_queues_dead_messages_since_a_time(cli, receiver):
     (["--since", "2024-13-45"], 2, "ISO 8601"),
     ([], 2, "--since"),
     (["--since", "2024-05-01", "--endpoint", "77"], 2, "No webhook endpoint"),
+    (["--since", "2024-05-01", "--endpoint", str(2**62)], 2, "No webhook endpoint"),
     (["--since", "2024-05-01", "--endpoint", "x"], 2, "not a valid integer"),
 ])
 def test_replay_refuses_bad_input(cli, args, code, says):
