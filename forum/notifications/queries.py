@@ -80,5 +80,5 @@ def group(rows: list[Notification]) -> list[Group]:
 
 
 def get(user: User, notification_id: int) -> Notification | None:
-    n = db.session.get(Notification, notification_id) if 0 < notification_id < 2**63 else None
+    n = db.session.get(Notification, notification_id) if 0 < notification_id < 2**31 else None
     return n if n is not None and n.user_id == user.id else None

@@ -32,7 +32,7 @@ THREAD_KINDS = frozenset({"answer", "mention", "new_thread", "last_call"})
 
 def _target(kind: WatchKind, target_id: int):
     model = {WatchKind.THREAD: Thread, WatchKind.CATEGORY: Category, WatchKind.TAG: Tag}[kind]
-    obj = db.session.get(model, target_id) if 0 < target_id < 2**63 else None
+    obj = db.session.get(model, target_id) if 0 < target_id < 2**31 else None
     if obj is None:
         raise NotFound()
     return obj
@@ -268,7 +268,7 @@ def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
     """Mark ``ids`` (or, with None, everything) read; returns how many changed."""
     q = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
-        ids = [i for i in ids if isinstance(i, int) and 0 < i < 2**63]
+        ids = [i for i in ids if isinstance(i, int) and 0 < i < 2**31]
         if not ids:
             return 0
         q = q.where(Notification.id.in_(ids))

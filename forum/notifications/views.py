@@ -142,7 +142,7 @@ def _thread_in_question() -> Thread | None:
     editing), if the person may read it; otherwise none, never an error."""
     for name, model in (("thread", Thread), ("post", Post)):
         raw = request.args.get(name, "")
-        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**63:
+        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
             found = db.session.get(model, int(raw))
             thread = found.thread if isinstance(found, Post) else found
             if thread is not None and can(current_user, "thread.read", thread):

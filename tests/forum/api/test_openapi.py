@@ -70,9 +70,10 @@ def test_writes_are_documented_as_needing_a_token(spec):
                 # The help desk signs its callbacks instead (Standard Webhooks): no token.
                 assert op["security"] == [{}], path
                 continue
-            # Moderators' reading is the exception: the queues and the audit log are not public.
+            # Reading is public except one's own things (me, notifications) and the moderators'
+            # queues and audit log.
             needs_token = method != "get" or path in ("/me", "/review-queue", "/moderation/audit-log",
-                                                      "/escalations")
+                                                      "/escalations", "/notifications")
             assert (op["security"] == [{"bearerAuth": []}]) == needs_token, (method, path)
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http", "scheme": "bearer", "description": "A personal API token, `fpat_...`."}
