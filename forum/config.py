@@ -123,6 +123,8 @@ class Defaults:
     WEBHOOK_TIMEOUT = 15.0
     #: Hours the old secret keeps signing after a rotation.
     WEBHOOK_ROTATION_HOURS = 24
+    #: Signed status callbacks the help desk may send per client address.
+    ESCALATION_CALLBACK_RATE = "300 per minute"
     #: Username of the account that posts the help desk's public replies.
     SUPPORT_USERNAME = "support"
     #: Seconds an instant e-mail waits for more of the same person's notifications, so a
