@@ -477,7 +477,8 @@ def f1(x: float) -> str:
 def report(results: list[dict]) -> str:
     info = dict(results[0]["machine"])
     for r in results:
-        info.setdefault("postgres", r["machine"].get("postgres"))
+        if r["machine"].get("postgres"):
+            info.setdefault("postgres", r["machine"]["postgres"])
     lines = []
     for r in results:
         m = r["machine"]
