@@ -153,7 +153,30 @@ def seed(*, seed: int = 20240501, now: datetime | None = None) -> Summary:
         plan.replay()
     finally:
         config.update(saved)
+    _settle(clock.now)
     return summary
+
+
+def _settle(now: datetime) -> None:
+    """History is history: nobody is e-mailed about it when the demo is first served,
+    and only the last few days' notifications are still unread under the bell. Jobs
+    whose work the replay already did (deliveries recorded as made) are dropped."""
+    from .escalation.models import MessageStatus
+    from .jobs.models import Job, JobStatus
+    from .notifications.models import Notification
+
+    with write_transaction():
+        db.session.execute(sa.update(Notification).where(Notification.emailed_at.is_(None)).values(emailed_at=now))
+        db.session.execute(sa.update(Notification).where(Notification.read_at.is_(None),
+                                                         Notification.created_at < now - timedelta(days=3))
+                           .values(read_at=now))
+        db.session.execute(sa.delete(Job).where(Job.status == JobStatus.PENDING, Job.kind.in_(
+            ("notify.email", "mail.account"))))
+        done = set(db.session.execute(sa.select(Message.id).where(Message.status != MessageStatus.PENDING)).scalars())
+        for job in db.session.execute(sa.select(Job).where(Job.status == JobStatus.PENDING,
+                                                            Job.kind == "webhook.deliver")).scalars():
+            if (job.payload or {}).get("message_id") in done:
+                db.session.delete(job)
 
 
 def _people(data: dict[str, Any], clock: _Clock, summary: Summary) -> dict[str, User]:

@@ -177,3 +177,18 @@ def test_demo_escalations_reached_the_help_desk_and_left_the_worker_nothing_to_s
         assert [a.status_code for a in attempts] == [201, 201]
         worker.drain()
         assert len(db.session.execute(sa.select(Attempt)).scalars().all()) == 2
+
+
+def test_demo_history_sends_no_mail_and_leaves_only_recent_notifications_unread(app, runner):
+    from forum.jobs.models import Job, JobStatus
+    from forum.notifications.models import Notification
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        notes = db.session.execute(sa.select(Notification)).scalars().all()
+        assert notes and all(n.emailed_at is not None for n in notes)
+        unread = [n for n in notes if n.read_at is None]
+        assert unread and len(unread) < len(notes)
+        assert all(utcnow() - aware(n.created_at) < timedelta(days=4) for n in unread)
+        left = db.session.execute(sa.select(Job.kind).where(Job.status == JobStatus.PENDING)).scalars().all()
+        assert set(left) <= {"search.index"}
