@@ -349,8 +349,9 @@ def _unaccept(thread: Thread, answer: Post, *, by: User) -> None:
 
 
 def save_category(*, by: User, name: object, description: object = "", category: Category | None = None,
-                  position: object = None) -> Category:
-    """Create a category, or rename and describe an existing one (staff only)."""
+                  position: object = None, auto_escalate: bool | None = None) -> Category:
+    """Create a category, or rename and describe an existing one (staff only).
+    ``auto_escalate`` None keeps the current choice (new categories escalate)."""
     require(by, "category.manage")
     errors: dict[str, str] = {}
     name = " ".join(str(name or "").split())
@@ -380,6 +381,8 @@ def save_category(*, by: User, name: object, description: object = "", category:
         else:
             category = db.session.get(Category, category.id)
         category.name, category.description, category.position = name, description, position
+        if auto_escalate is not None:
+            category.auto_escalate = bool(auto_escalate)
     return category
 
 

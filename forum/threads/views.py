@@ -270,12 +270,13 @@ def edit_category(category_id: int):
     require(current_user, "category.manage")
     cat: Category = services.get_category(category_id)
     if request.method == "GET":
-        form = {"name": cat.name, "description": cat.description, "position": str(cat.position)}
+        form = {"name": cat.name, "description": cat.description, "position": str(cat.position),
+                "auto_escalate": "1" if cat.auto_escalate else ""}
         return render_template("threads/admin_category.html", category=cat, form=form, errors={})
-    form = _form("name", "description", "position")
+    form = _form("name", "description", "position", "auto_escalate")
     try:
         services.save_category(by=acting_user(), category=cat, name=form["name"], description=form["description"],
-                               position=form["position"])
+                               position=form["position"], auto_escalate=bool(form["auto_escalate"]))
     except Invalid as exc:
         return render_template("threads/admin_category.html", category=cat, form=form, errors=exc.errors), 400
     flash("Category saved.", "success")
