@@ -116,7 +116,7 @@ class Defaults:
     #: Whether everyone (not only the asker and staff) sees a thread's ticket status.
     ESCALATION_STATUS_PUBLIC = False
     #: Seconds to wait after each failed webhook attempt (the Standard Webhooks schedule:
-    #: about three days and four hours over ten attempts), each with +/-10 % jitter.
+    #: about three days and four hours over ten attempts), each up to 10 % longer (jitter).
     WEBHOOK_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
     #: Seconds to connect, and for the whole request, per webhook attempt.
     WEBHOOK_CONNECT_TIMEOUT = 5.0
