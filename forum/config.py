@@ -136,6 +136,8 @@ class Defaults:
     #: Hours the oldest pending review item may wait before moderators are told (once
     #: per crossing, like the size alert); 0 turns the alert off.
     MODERATION_ALERT_AGE_HOURS = 12
+    #: Requests per member to the @mention suggestions while typing.
+    USER_SUGGEST_RATE = "120 per minute"
     #: People a member without ``post_without_review`` may @mention in one post.
     NEW_USER_MAX_MENTIONS = 3
     #: How mail leaves: ``file`` (written under ``DATA_DIR/mail``, the default: nothing is

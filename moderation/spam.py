@@ -33,8 +33,8 @@ REPEAT_WINDOW = timedelta(hours=24)
 #: A text this long with this share of capitals is shouting.
 CAPS_MIN_LETTERS = 20
 CAPS_RATIO = 0.7
-#: Links that leave the site; the forum's own knowledge-base articles don't count.
-LINK_RE = re.compile(r'<a\s(?!href="/kb/)', re.I)
+#: Links that leave the site; the forum's own knowledge-base articles and profiles (mentions) don't count.
+LINK_RE = re.compile(r'<a\s(?!href="/(?:kb|u)/)', re.I)
 
 
 @dataclass

@@ -65,8 +65,9 @@ def _check_links(user: User, html: str, *, before: str = "") -> None:
 
 
 def _outside_links(html: str) -> int:
-    """Links in ``html`` that leave this site: ``[[kb:...]]`` articles are not spam."""
-    return html.count("<a ") - html.count('<a href="/kb/')
+    """Links in ``html`` that leave this site: ``[[kb:...]]`` articles and ``@mentions``
+    are not spam."""
+    return html.count("<a ") - html.count('<a href="/kb/') - html.count('<a href="/u/')
 
 
 def _refuse_identical(author: User, body: str, now, *, thread_id: int | None = None) -> None:
