@@ -101,6 +101,23 @@ def write_transaction() -> Iterator[None]:
         _immediate.reset(token)
 
 
+#: The largest id an INTEGER primary key holds; PostgreSQL refuses a larger number in
+#: a query on such a column, so anything past it is simply not there.
+MAX_ID = 2**31 - 1
+
+
+def get_by_id(model: type[T], ident: object) -> T | None:
+    """The row with id ``ident``, or None for any value that can't be one of ours
+    (not a number, a bool, zero or less, past :data:`MAX_ID`)."""
+    if isinstance(ident, bool):
+        return None
+    try:
+        ident = int(ident)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return db.session.get(model, ident) if 0 < ident <= MAX_ID else None
+
+
 def lock(model: type[T], ident: int) -> T | None:
     """Load one row with ``FOR NO KEY UPDATE`` (a no-op on SQLite, where the
     transaction already holds the write lock) and refresh it from the database.

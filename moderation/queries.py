@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from forum.db import utcnow
+from forum.db import get_by_id, utcnow
 from forum.errors import Invalid
 from forum.extensions import db
 from forum.models import Post, PostState, Thread, User
@@ -225,7 +225,7 @@ def author_histories(authors: list[User]) -> dict[int, History]:
 
 
 def get_item(item_id: int) -> ReviewItem | None:
-    return db.session.get(ReviewItem, item_id) if 0 < item_id < 2**63 else None
+    return get_by_id(ReviewItem, item_id)
 
 
 def my_flags_in_thread(thread_id: int, user: Any) -> dict[int, Flag]:

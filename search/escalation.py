@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from forum.db import MAX_ID
 from forum.escalation.models import Escalation
 from forum.escalation.payload import context_provider
 from forum.extensions import db
@@ -58,7 +59,7 @@ def opened_articles(thread: Thread, _escalation: Escalation) -> list[dict[str, A
     order: list[int] = []
     for row in rows:
         parsed = documents.parse_key(row.opened_key or "")
-        if parsed and parsed[0] == "article" and parsed[1] not in order and 0 < parsed[1] < 2**31:
+        if parsed and parsed[0] == "article" and parsed[1] not in order and 0 < parsed[1] <= MAX_ID:
             order.append(parsed[1])
     if not order:
         return []

@@ -17,7 +17,7 @@ from flask import Flask, current_app, has_request_context, request, session
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from forum.db import utcnow, write_transaction
+from forum.db import get_by_id, utcnow, write_transaction
 from forum.errors import Invalid
 from forum.extensions import db
 from forum.markup import html_text
@@ -223,7 +223,7 @@ def record_open(log_id: int, key: str) -> str | None:
     """Note which result a search led to (only the searcher's own session can);
     returns where the search came from (``search``, ``suggest``), if it is theirs."""
     with write_transaction():
-        row = db.session.get(SearchLog, log_id) if 0 < log_id < 2**63 else None
+        row = get_by_id(SearchLog, log_id)
         if row is None or not row.session_id or row.session_id != session.get("search_sid"):
             return None
         if row.opened_key is None:

@@ -12,8 +12,10 @@ from typing import Any, Callable
 
 from flask import Blueprint, Flask
 
-#: Ids the database can hold; larger ones in a path are simply not found.
-MAX_ID = 2**63 - 1
+# Ids the database can hold; larger ones in a path are simply not found.
+from ..db import MAX_ID
+
+__all__ = ["MAX_ID", "plugin_blueprint", "register"]
 
 
 def plugin_blueprint(name: str, import_name: str) -> Blueprint:

@@ -19,9 +19,9 @@ from ..api import auth, plugin_blueprint, problems, register, serializers
 from ..api.inputs import json_body, optional_text, query_int
 from ..api.openapi import ID, NULLABLE_TIME, TEXT, TIME, WRITE_ERRORS, _obj, _op, _query, _ref
 from ..api.views import MAX_CURSOR
-from ..db import Conflict
+from ..db import MAX_ID, Conflict, get_by_id
 from ..errors import Invalid, NotFound, require
-from ..extensions import db, limiter, remote_address
+from ..extensions import limiter, remote_address
 from ..models import Thread, User
 from ..permissions import can
 from ..threads.queries import decode_cursor
@@ -38,8 +38,6 @@ problems.register(callback_bp)
 
 #: Callbacks per client address; a help desk sends one per ticket change.
 DEFAULT_CALLBACK_RATE = "300 per minute"
-#: Ids are INTEGER columns on PostgreSQL: a larger one is simply not found, never sent.
-MAX_ROW_ID = 2**31 - 1
 
 
 def _already(exc: Conflict):
@@ -112,7 +110,7 @@ def _location(e: Escalation) -> dict[str, str]:
 # -- escalating and reading -----------------------------------------------------------
 
 def _readable_thread(thread_id: int, user: User | None) -> Thread:
-    thread = db.session.get(Thread, thread_id) if 0 < thread_id <= MAX_ROW_ID else None
+    thread = get_by_id(Thread, thread_id)
     if thread is None or not can(user, "thread.read", thread):
         raise NotFound("No thread has this id.")
     return thread
@@ -146,7 +144,7 @@ def list_escalations():
     user = auth.require_user()
     require(user, "escalation.view")
     cursor = request.args.get("cursor") or None
-    if cursor is not None and (len(cursor) > MAX_CURSOR or decode_cursor(cursor)[1] > MAX_ROW_ID):
+    if cursor is not None and (len(cursor) > MAX_CURSOR or decode_cursor(cursor)[1] > MAX_ID):
         raise Invalid({"cursor": "This page link is broken; start again from the first page."})
     limit = query_int("limit", current_app.config["PAGE_SIZE"], low=1, high=100)
     page = queries.escalations(status=request.args.get("status") or None,
@@ -158,7 +156,7 @@ def list_escalations():
 def get_escalation(escalation_id: int):
     """One escalation: staff see its deliveries, the asker its status."""
     user = auth.current_user()
-    escalation = queries.escalation(escalation_id) if escalation_id <= MAX_ROW_ID else None
+    escalation = queries.escalation(escalation_id) if escalation_id <= MAX_ID else None
     if escalation is None or not can(user, "thread.read", escalation.thread):
         raise NotFound("No escalation has this id.")
     if not (can(user, "escalation.view") or can(user, "escalation.status", escalation.thread)):
@@ -183,7 +181,7 @@ def _endpoint_param() -> int | None:
     raw = request.args.get("endpoint")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit() or len(raw) > 19 or not 0 < int(raw) <= MAX_ROW_ID:
+    if not raw.isdigit() or len(raw) > 19 or not 0 < int(raw) <= MAX_ID:
         raise Invalid({"endpoint": "endpoint is the id of a webhook endpoint."})
     return int(raw)
 

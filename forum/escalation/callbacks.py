@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import events
-from ..db import lock, utcnow, write_transaction
+from ..db import MAX_ID, lock, utcnow, write_transaction
 from ..errors import Invalid, NotFound
 from ..extensions import db
 from ..markup import render
@@ -22,10 +22,6 @@ from ..threads import services as threads
 from ..threads.validation import clean_body
 from . import webhooks
 from .models import Delivery, Endpoint, Escalation, Receipt, TicketStatus
-
-
-#: Ids are 32-bit integers on PostgreSQL.
-MAX_ID = 2**31 - 1
 
 
 class BadSignature(Exception):

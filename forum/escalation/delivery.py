@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import events, jobs
-from ..db import Conflict, utcnow, write_transaction
+from ..db import MAX_ID, Conflict, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..models import User
@@ -188,7 +188,7 @@ def _requeue(message: Message) -> None:
 def replay_failed(*, by: User, since: datetime, endpoint_id: int | None = None) -> int:
     """Queue every dead message created since ``since`` again; return how many."""
     require(by, "webhooks.manage")
-    if endpoint_id is not None and not 0 < endpoint_id < 2**31:  # INTEGER ids: no such endpoint
+    if endpoint_id is not None and not 0 < endpoint_id <= MAX_ID:  # no such endpoint
         return 0
     with write_transaction():
         q = (sa.select(Message).join(Endpoint, Endpoint.id == Message.endpoint_id)

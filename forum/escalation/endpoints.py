@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import current_app
 
-from ..db import lock, utcnow, write_transaction
+from ..db import get_by_id, lock, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..models import User
@@ -139,11 +139,7 @@ def send_test(endpoint: Endpoint, *, by: User) -> Message:
 
 
 def get_endpoint(endpoint_id: object) -> Endpoint:
-    try:
-        ident = int(endpoint_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    endpoint = db.session.get(Endpoint, ident) if 0 < ident < 2**31 else None  # INTEGER ids
+    endpoint = get_by_id(Endpoint, endpoint_id)
     if endpoint is None:
         raise NotFound()
     return endpoint

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from ..errors import Invalid
+from ..db import MAX_ID
 from ..extensions import db
 from ..models import Category, PostState, Thread
 from ..threads.queries import Page, decode_cursor, encode_cursor
@@ -82,7 +83,7 @@ def escalation(escalation_id: object) -> Escalation | None:
         ident = int(escalation_id)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    if not 0 < ident < 2**63:
+    if not 0 < ident <= MAX_ID:
         return None
     return db.session.execute(
         sa.select(Escalation).where(Escalation.id == ident).options(

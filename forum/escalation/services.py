@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from .. import events
-from ..db import Conflict, lock, utcnow, write_transaction
+from ..db import Conflict, get_by_id, lock, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..models import Category, PostState, Thread, ThreadStatus, User
@@ -88,11 +88,7 @@ def last_call(thread_id: int) -> LastCall | None:
 
 
 def get(escalation_id: object) -> Escalation:
-    try:
-        ident = int(escalation_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    escalation = db.session.get(Escalation, ident) if 0 < ident < 2**31 else None  # INTEGER ids
+    escalation = get_by_id(Escalation, escalation_id)
     if escalation is None:
         raise NotFound()
     return escalation

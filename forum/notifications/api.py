@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from ..api import auth, plugin_blueprint, register, serializers
+from ..api import MAX_ID, auth, plugin_blueprint, register, serializers
 from ..api.inputs import json_body, query_int
 from ..api.openapi import ID, NULLABLE_TIME, TIME, WRITE_ERRORS, _obj, _op, _query
 from ..api.views import MAX_CURSOR
@@ -62,7 +62,7 @@ def mark_read():
     else:
         ids = data["ids"]
         if not isinstance(ids, list) or len(ids) > 500 or not all(
-                isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**31 for i in ids):
+                isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID for i in ids):
             raise Invalid({"ids": "ids is a list of up to 500 notification ids."})
         n = services.mark_read(user, ids)
     return {"marked": n, "unread_count": services.unread_count(user)}

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from ..db import get_by_id
 from ..extensions import db
 from ..models import User
 from ..threads.queries import decode_cursor, encode_cursor
@@ -80,5 +81,5 @@ def group(rows: list[Notification]) -> list[Group]:
 
 
 def get(user: User, notification_id: int) -> Notification | None:
-    n = db.session.get(Notification, notification_id) if 0 < notification_id < 2**31 else None
+    n = get_by_id(Notification, notification_id)
     return n if n is not None and n.user_id == user.id else None

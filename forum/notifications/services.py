@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import jobs
-from ..db import utcnow, write_transaction
+from ..db import MAX_ID, get_by_id, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..models import Category, Tag, Thread, User, thread_tags
@@ -32,7 +32,7 @@ THREAD_KINDS = frozenset({"answer", "mention", "new_thread", "last_call"})
 
 def _target(kind: WatchKind, target_id: int):
     model = {WatchKind.THREAD: Thread, WatchKind.CATEGORY: Category, WatchKind.TAG: Tag}[kind]
-    obj = db.session.get(model, target_id) if 0 < target_id < 2**31 else None
+    obj = get_by_id(model, target_id)
     if obj is None:
         raise NotFound()
     return obj
@@ -268,7 +268,7 @@ def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
     """Mark ``ids`` (or, with None, everything) read; returns how many changed."""
     q = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     if ids is not None:
-        ids = [i for i in ids if isinstance(i, int) and 0 < i < 2**31]
+        ids = [i for i in ids if isinstance(i, int) and 0 < i <= MAX_ID]
         if not ids:
             return 0
         q = q.where(Notification.id.in_(ids))

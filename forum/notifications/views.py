@@ -16,7 +16,8 @@ from markupsafe import Markup
 
 from .. import hooks
 from ..errors import Invalid, NotFound, require
-from ..extensions import csrf, db, limiter
+from ..db import get_by_id
+from ..extensions import csrf, limiter
 from ..models import Post, Thread
 from ..permissions import can
 from ..ratelimit import user_or_address
@@ -142,8 +143,8 @@ def _thread_in_question() -> Thread | None:
     editing), if the person may read it; otherwise none, never an error."""
     for name, model in (("thread", Thread), ("post", Post)):
         raw = request.args.get(name, "")
-        if raw.isascii() and raw.isdigit() and 0 < int(raw) < 2**31:
-            found = db.session.get(model, int(raw))
+        if raw.isascii() and raw.isdigit():
+            found = get_by_id(model, raw)
             thread = found.thread if isinstance(found, Post) else found
             if thread is not None and can(current_user, "thread.read", thread):
                 return thread

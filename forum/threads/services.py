@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import events
-from ..db import Conflict, lock, utcnow, write_transaction
+from ..db import Conflict, get_by_id, lock, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
 from ..markup import render
@@ -389,13 +389,7 @@ def save_category(*, by: User, name: object, description: object = "", category:
 
 def _get(model, ident: object):
     """Load by id; anything that is not a plausible id is simply not found."""
-    if isinstance(ident, bool):
-        raise NotFound()
-    try:
-        ident = int(ident)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    obj = db.session.get(model, ident) if 0 < ident < 2**31 else None
+    obj = get_by_id(model, ident)
     if obj is None:
         raise NotFound()
     return obj
