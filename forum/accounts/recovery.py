@@ -31,22 +31,6 @@ def send(user: User, what: str) -> None:
         jobs.enqueue(ACCOUNT_JOB, {"user_id": user.id, "what": what})
 
 
-def reset_password(user: User, new: str, confirm: str) -> User:
-    errors: dict[str, str] = {}
-    services._check_password(new or "", errors, field="new_password")
-    if not errors and new != confirm:
-        errors["confirm_password"] = "The two passwords do not match."
-    if errors:
-        raise Invalid(errors)
-    with write_transaction():
-        user = db.session.get(User, user.id)
-        user.password_hash = services._hasher.hash(new)
-        # Every other session ends; whoever read the mail owns the address.
-        user.session_version += 1
-        user.email_confirmed_at = user.email_confirmed_at or utcnow()
-    return user
-
-
 @bp.route("/forgot", methods=["GET", "POST"])
 @login_limit
 def forgot():
@@ -75,7 +59,8 @@ def reset(token: str):
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            user = reset_password(user, request.form.get("new_password", ""), request.form.get("confirm_password", ""))
+            user = services.reset_password(user, new=request.form.get("new_password", ""),
+                                           confirm=request.form.get("confirm_password", ""))
         except Invalid as exc:
             errors = exc.errors
         else:

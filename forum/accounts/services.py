@@ -135,10 +135,28 @@ def change_password(user: User, *, current: str, new: str) -> User:
     _check_password(new or "", errors, field="new_password")
     if errors:
         raise Invalid(errors)
+    return _set_password(user, new)
+
+
+def reset_password(user: User, new: str, confirm: str) -> User:
+    """Set a new password from a reset link: every other session ends, and the address
+    counts as confirmed (whoever read the mail owns it)."""
+    errors: dict[str, str] = {}
+    _check_password(new or "", errors, field="new_password")
+    if not errors and new != confirm:
+        errors["confirm_password"] = "The two passwords do not match."
+    if errors:
+        raise Invalid(errors)
+    return _set_password(user, new, confirmed=True)
+
+
+def _set_password(user: User, new: str, *, confirmed: bool = False) -> User:
     with write_transaction():
         user = db.session.get(User, user.id)
         user.password_hash = _hasher.hash(new)
         user.session_version += 1
+        if confirmed and user.email_confirmed_at is None:
+            user.email_confirmed_at = utcnow()
     return user
 
 

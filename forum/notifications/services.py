@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any, Iterable
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import jobs
@@ -260,8 +260,12 @@ def alert(key: str, on: bool, user_ids: Iterable[int], kind: str, **kw: Any) -> 
 # -- reading --------------------------------------------------------------------------------
 
 def unread_count(user: User) -> int:
-    return db.session.execute(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.user_id == user.id, Notification.read_at.is_(None))).scalar_one()
+    """The bell's number; counted once per request (the bell and the page both show it)."""
+    cache = g.setdefault("unread_counts", {}) if has_request_context() else {}
+    if user.id not in cache:
+        cache[user.id] = db.session.execute(sa.select(sa.func.count()).select_from(Notification).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None))).scalar_one()
+    return cache[user.id]
 
 
 def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
@@ -274,6 +278,8 @@ def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
         q = q.where(Notification.id.in_(ids))
     with write_transaction():
         result = db.session.execute(q.values(read_at=utcnow()))
+    if has_request_context():
+        g.pop("unread_counts", None)
     return result.rowcount or 0
 
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, rende
 from flask_login import current_user
 from markupsafe import Markup
 
+from ..accounts.views import safe_next
 from .. import hooks
 from ..errors import Invalid, NotFound, require
 from ..db import get_by_id
@@ -31,8 +32,7 @@ bp = Blueprint("notifications", __name__)
 
 
 def _back(default: str) -> str:
-    target = request.form.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else default
+    return safe_next(request.form.get("next")) or default
 
 
 def _ids(values: Iterable[str], limit: int) -> list[int]:

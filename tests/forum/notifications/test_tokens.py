@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from forum.accounts.recovery import reset_password
+from forum.accounts.services import reset_password
 from forum.db import write_transaction
 from forum.extensions import db
 from forum.models import User
