@@ -121,6 +121,17 @@ def clean(html: str) -> str:
     return _cleaner.clean(_DROP_WITH_CONTENT.sub("", html))
 
 
+#: A link in stored HTML that stays on this site: a path (``/kb/...``, ``/u/...``,
+#: ``/t/...``) or a fragment. Anything else (another host, ``//host``, ``mailto:``) leaves.
+_OUTSIDE_LINK = re.compile(r'<a\s(?!href="(?:/(?!/)|#))', re.I)
+
+
+def outside_links(stored_html: str) -> int:
+    """How many links in HTML that :func:`render` produced lead off this site: the
+    number the new-member link limit and the spam checks count."""
+    return len(_OUTSIDE_LINK.findall(stored_html))
+
+
 def as_markup(stored_html: str) -> Markup:
     """Trust HTML that :func:`render` produced and the database stored."""
     return Markup(stored_html)

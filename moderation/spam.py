@@ -11,7 +11,6 @@ Members with the ``post_without_review`` privilege (and staff roles, through
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,7 +20,7 @@ from flask import Flask, current_app
 from forum import events
 from forum.db import utcnow
 from forum.extensions import db
-from forum.markup import plain_text
+from forum.markup import outside_links, plain_text
 from forum.models import Post, PostState, User
 from forum.permissions import can
 
@@ -33,8 +32,6 @@ REPEAT_WINDOW = timedelta(hours=24)
 #: A text this long with this share of capitals is shouting.
 CAPS_MIN_LETTERS = 20
 CAPS_RATIO = 0.7
-#: Links that leave the site; the forum's own knowledge-base articles and profiles (mentions) don't count.
-LINK_RE = re.compile(r'<a\s(?!href="/(?:kb|u)/)', re.I)
 
 
 @dataclass
@@ -60,7 +57,7 @@ def check(post: Post, author: User) -> Verdict:
     """Score ``post``; each check adds points and a reason a moderator can read."""
     verdict = Verdict()
     text = plain_text(post.body)
-    links = len(LINK_RE.findall(post.body_html))
+    links = outside_links(post.body_html)
     if links and not can(author, "post.links"):
         verdict.add(min(links, 3), f"{links} link{'s' if links != 1 else ''} from a new user")
     lowered = text.lower()

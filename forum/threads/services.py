@@ -12,7 +12,7 @@ from .. import events
 from ..db import Conflict, get_by_id, lock, utcnow, write_transaction
 from ..errors import Invalid, NotFound, require
 from ..extensions import db
-from ..markup import render
+from ..markup import outside_links, render
 from ..permissions import can
 from ..models import (Category, Post, PostRevision, PostState, Tag, Thread, ThreadStatus, User,
                       Vote, thread_tags)
@@ -59,15 +59,9 @@ def _check_links(user: User, html: str, *, before: str = "") -> None:
     """Refuse more than ``NEW_USER_MAX_LINKS`` links from someone without the
     ``post_links`` privilege; an edit is refused only if it adds links."""
     limit = current_app.config["NEW_USER_MAX_LINKS"]
-    links, links_before = _outside_links(html), _outside_links(before)
+    links, links_before = outside_links(html), outside_links(before)
     if links > limit and links > links_before and not (decision := can(user, "post.links")):
         raise Invalid({"body": f"Posts may hold at most {limit} links for now. {decision.reason}"})
-
-
-def _outside_links(html: str) -> int:
-    """Links in ``html`` that leave this site: ``[[kb:...]]`` articles and ``@mentions``
-    are not spam."""
-    return html.count("<a ") - html.count('<a href="/kb/') - html.count('<a href="/u/')
 
 
 def _refuse_identical(author: User, body: str, now, *, thread_id: int | None = None) -> None:
