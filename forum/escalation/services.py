@@ -57,9 +57,13 @@ def _open(thread: Thread, *, trigger: Trigger, note: str, by: User | None) -> Es
     if thread.status == ThreadStatus.OPEN:
         thread.status = ThreadStatus.ESCALATED
     endpoints = [e for e in _endpoints() if e.wants("thread.escalated")]
+    # The context (transcript, articles, searches) is read once per kind of payload, not per endpoint.
+    data: dict[bool, dict] = {}
     for endpoint in endpoints:
-        _enqueue(endpoint, "thread.escalated", payload.escalated(escalation, personal=endpoint.personal_data),
-                 escalation)
+        personal = endpoint.personal_data
+        if personal not in data:
+            data[personal] = payload.escalated(escalation, personal=personal)
+        _enqueue(endpoint, "thread.escalated", data[personal], escalation)
     escalation.delivery = Delivery.QUEUED if endpoints else Delivery.NO_ENDPOINT
     events.emit(events.ThreadEscalated(thread_id=thread.id, escalation_id=escalation.id, asker_id=thread.author_id,
                                        trigger=trigger.value, by_id=by.id if by else None))
