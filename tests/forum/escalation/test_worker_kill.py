@@ -76,7 +76,11 @@ def test_a_worker_killed_mid_delivery_is_taken_over_after_its_lease(make_app, da
 
         second = _worker(env)
         try:
-            _until(lambda: messages()[0].status == MessageStatus.DELIVERED, 60, "the delivery after restart")
+            # Delivered, and the worker's own bookkeeping (the job marked done) written too,
+            # before this worker is stopped.
+            _until(lambda: messages()[0].status == MessageStatus.DELIVERED and db.session.execute(
+                sa.select(Job.status).where(Job.kind == DELIVER)).scalars().all() == [JobStatus.DONE],
+                60, "the delivery after restart")
         finally:
             _stop(second)
 
